@@ -1,0 +1,46 @@
+"""Pinyin category slugs and path-safe ids: only [A-Za-z0-9-], never empty."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from pypinyin import lazy_pinyin
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9]+")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,79}$")
+MAX_SLUG = 80
+
+
+def _digest(text: str, size: int = 10) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:size]
+
+
+def _ascii_pinyin(text: str) -> str:
+    """Chinese characters -> toneless pinyin (phrase-aware), ASCII runs kept as they are."""
+    text = unicodedata.normalize("NFKC", text)
+    return "-".join(lazy_pinyin(text, errors=lambda chars: [chars]))
+
+
+def category_slug(outlet: str) -> str:
+    """Slug of an outlet name: 南方Plus -> nanfangPlus, 21世纪经济报道 -> 21shijijingjibaodao."""
+    # pinyin syllables are joined without separators, as the original mirror did;
+    # anything else that is not a letter or digit becomes one '-'
+    syllables = lazy_pinyin(unicodedata.normalize("NFKC", outlet), errors=lambda c: [c])
+    joined = "".join(_UNSAFE.sub("-", s) if not s.isalpha() or not s.isascii() else s
+                     for s in syllables)
+    slug = _UNSAFE.sub("-", joined).strip("-")[:MAX_SLUG].strip("-")
+    return slug or f"outlet-{_digest(outlet, 8)}"
+
+
+def safe_id(raw_id: str) -> str:
+    """A path-safe, stable id: kept when already safe, else slugged plus a short hash.
+
+    Distinct inputs give distinct outputs (the hash tells apart ids that slug alike),
+    and the result is never empty, '.', '..' or longer than 92 characters.
+    """
+    if _SAFE_ID.match(raw_id):
+        return raw_id
+    slug = _UNSAFE.sub("-", _ascii_pinyin(raw_id)).strip("-")[:MAX_SLUG].strip("-")
+    return f"{slug}-{_digest(raw_id)}" if slug else f"id-{_digest(raw_id)}"
