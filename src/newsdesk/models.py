@@ -73,6 +73,8 @@ class Article:
     updated_at: datetime | None = None  # aware, when the outlet says it changed
     lead: str | None = None  # plain text quoted before the body
     fulltext_key: str | None = None
+    dated: bool = True  # False when the outlet gave no time and published_at is the fetch time
+    needs_fulltext: bool = False  # full text was wanted but not had; retried next cycle
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,14 @@ class Store(Protocol):
         """Every category with its outlet name, article count and newest time, by slug."""
         ...
 
+    def category_for(self, outlet: str, proposed: str) -> str:
+        """The outlet's slug: the stored one if assigned before, else `proposed`, made unique.
+
+        Once assigned a slug never changes; a different outlet whose proposed slug is
+        taken gets a deterministic suffix (a short hash of its name).
+        """
+        ...
+
     def close(self) -> None:
         """Release the connection; safe to call twice."""
         ...
