@@ -1,0 +1,97 @@
+"""The SQLite schema as numbered migrations; each one runs in its own transaction.
+
+A migration is a tuple of single SQL statements rather than a script, because
+`sqlite3.executescript` commits any open transaction first and so could not be
+rolled back as one piece. Never edit a released migration: append a new one.
+
+Times are UTC text `YYYY-MM-DDTHH:MM:SS.ffffffZ` (fixed width, so text order is
+time order); flags are 0/1 integers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema step: after it runs, `PRAGMA user_version` is `version`."""
+
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+_INITIAL = (
+    """
+    CREATE TABLE articles (
+        source          TEXT    NOT NULL,
+        id              TEXT    NOT NULL,
+        outlet          TEXT    NOT NULL,
+        category        TEXT    NOT NULL,
+        title           TEXT    NOT NULL,
+        link            TEXT,
+        published_at    TEXT    NOT NULL,
+        updated_at      TEXT,
+        author          TEXT,
+        summary         TEXT    NOT NULL,
+        body_html       TEXT    NOT NULL,
+        lead            TEXT,
+        fulltext_key    TEXT,
+        dated           INTEGER NOT NULL CHECK (dated IN (0, 1)),
+        needs_fulltext  INTEGER NOT NULL CHECK (needs_fulltext IN (0, 1)),
+        content_hash    TEXT    NOT NULL,
+        first_seen_at   TEXT    NOT NULL,
+        changed_at      TEXT    NOT NULL,
+        revision        INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (source, id)
+    )
+    """,
+    # the three ways pages list articles: everything, one outlet page, one source
+    "CREATE INDEX articles_by_time ON articles (published_at, source, id)",
+    "CREATE INDEX articles_by_category ON articles (category, published_at, source, id)",
+    "CREATE INDEX articles_by_source ON articles (source, published_at, id)",
+    """
+    CREATE TABLE categories (
+        slug         TEXT NOT NULL PRIMARY KEY,
+        outlet       TEXT NOT NULL UNIQUE,
+        assigned_at  TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE sources (
+        name                  TEXT    NOT NULL PRIMARY KEY,
+        etag                  TEXT,
+        last_modified         TEXT,
+        last_attempt_at       TEXT,
+        last_success_at       TEXT,
+        last_error            TEXT,
+        last_error_at         TEXT,
+        failing_since         TEXT,
+        consecutive_failures  INTEGER NOT NULL DEFAULT 0
+    )
+    """,
+    """
+    CREATE TABLE fetch_log (
+        id           INTEGER PRIMARY KEY,
+        source       TEXT    NOT NULL REFERENCES sources (name) ON DELETE CASCADE,
+        started_at   TEXT    NOT NULL,
+        elapsed_s    REAL    NOT NULL,
+        status       TEXT    NOT NULL CHECK (status IN ('ok', 'not_modified', 'failed')),
+        http_status  INTEGER,
+        new          INTEGER NOT NULL DEFAULT 0,
+        updated      INTEGER NOT NULL DEFAULT 0,
+        unchanged    INTEGER NOT NULL DEFAULT 0,
+        failed       INTEGER NOT NULL DEFAULT 0,
+        error        TEXT,
+        warnings     TEXT    NOT NULL DEFAULT '[]'
+    )
+    """,
+    "CREATE INDEX fetch_log_by_source ON fetch_log (source, id)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _INITIAL),
+)
+
+LATEST = MIGRATIONS[-1].version

@@ -1,0 +1,469 @@
+"""The SQLite store: one file, WAL mode, every write one transaction; all SQL lives here."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from newsdesk.errors import StoreError
+from newsdesk.models import (
+    Article,
+    CategoryInfo,
+    SafeHtml,
+    SourceReport,
+    SourceState,
+    StoredArticle,
+    UpsertCounts,
+    Validators,
+)
+from newsdesk.store.migrations import LATEST, MIGRATIONS
+
+BUSY_TIMEOUT_S = 10.0
+APPLICATION_ID = 0x6E657773  # "news": tells a newsdesk store from other SQLite files
+FETCH_LOG_KEEP = 2000  # rows of fetch history kept per source
+_BATCH = 500  # rows per fetchmany while streaming
+
+# the order of these columns is part of the content hash: append, never reorder
+_ARTICLE_COLUMNS = ("source", "id", "outlet", "category", "title", "link", "published_at",
+                    "updated_at", "author", "summary", "body_html", "lead", "fulltext_key",
+                    "dated", "needs_fulltext")
+_PUBLISHED = _ARTICLE_COLUMNS.index("published_at")
+_STORED_COLUMNS = ", ".join((*_ARTICLE_COLUMNS, "first_seen_at", "changed_at", "revision"))
+_SOURCE_COLUMNS = ("etag, last_modified, last_attempt_at, last_success_at, last_error, "
+                   "last_error_at, failing_since, consecutive_failures")
+
+Row = tuple[Any, ...]
+
+
+def _time_text(moment: datetime, what: str) -> str:
+    """An aware datetime as fixed-width UTC text; raises StoreError for naive ones."""
+    if moment.utcoffset() is None:
+        raise StoreError(f"{what}: time {moment.isoformat()} has no timezone")
+    try:
+        utc = moment.astimezone(timezone.utc)
+    except OverflowError as exc:
+        raise StoreError(f"{what}: time {moment.isoformat()} is out of range") from exc
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def _opt_time_text(moment: datetime | None, what: str) -> str | None:
+    return None if moment is None else _time_text(moment, what)
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=timezone.utc)
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=timezone.utc)
+
+
+def _article_row(article: Article) -> Row:
+    """The article's column values, in `_ARTICLE_COLUMNS` order."""
+    what = f"{article.source}: article {article.id!r}"
+    return (article.source, article.id, article.outlet, article.category, article.title,
+            article.link, _time_text(article.published_at, what),
+            _opt_time_text(article.updated_at, what), article.author, article.summary,
+            str(article.body_html), article.lead, article.fulltext_key, int(article.dated),
+            int(article.needs_fulltext))
+
+
+def _content_hash(row: Row) -> str:
+    """A digest of every stored article field; equal digests mean nothing changed."""
+    # json escapes everything outside ASCII, so NULs and odd code points hash safely
+    return hashlib.sha256(json.dumps(["v1", *row]).encode("ascii")).hexdigest()
+
+
+def _stored(row: Row) -> StoredArticle:
+    (source, article_id, outlet, category, title, link, published_at, updated_at, author,
+     summary, body_html, lead, fulltext_key, dated, needs_fulltext,
+     first_seen_at, changed_at, revision) = row
+    article = Article(source=source, id=article_id, outlet=outlet, category=category, title=title,
+                      link=link, published_at=_time(published_at), body_html=SafeHtml(body_html),
+                      summary=summary, author=author, updated_at=_parse_time(updated_at),
+                      lead=lead, fulltext_key=fulltext_key, dated=bool(dated),
+                      needs_fulltext=bool(needs_fulltext))
+    return StoredArticle(article=article, first_seen_at=_time(first_seen_at),
+                         changed_at=_time(changed_at), revision=revision)
+
+
+def _short_hash(text: str, size: int) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:size]
+
+
+class SqliteStore:
+    """The `Store` on one SQLite file; safe to share between threads of one process."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = connection
+        # one connection, many threads: sqlite serialises calls, the lock keeps
+        # each transaction's statements together
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ plumbing
+
+    def _error(self, exc: sqlite3.Error) -> StoreError:
+        reason = str(exc)
+        if "locked" in reason or "busy" in reason:
+            reason = f"database is locked (another process kept it busy for over {BUSY_TIMEOUT_S:g} s)"
+        return StoreError(f"{self.path}: {reason}")
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"{self.path}: the store is closed")
+        return self._conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; IMMEDIATE so a second writer waits on the busy timeout."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._error(exc) from exc
+                raise
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        with self._lock:
+            try:
+                return self._connection().execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+
+    # ------------------------------------------------------------ articles
+
+    def upsert(self, articles: Sequence[Article], seen_at: datetime) -> UpsertCounts:
+        """Insert new articles, update changed ones, leave identical ones untouched; raises StoreError."""
+        seen = _time_text(seen_at, "upsert")
+        # a key repeated within one batch counts once, the last version wins
+        batch = {(a.source, a.id): _article_row(a) for a in articles}
+        dated = {(a.source, a.id): a.dated for a in articles}
+        new = updated = unchanged = 0
+        columns = ", ".join(_ARTICLE_COLUMNS)
+        marks = ", ".join("?" * (len(_ARTICLE_COLUMNS) + 4))
+        assignments = ", ".join(f"{c} = ?" for c in _ARTICLE_COLUMNS[2:])
+        with self._write() as conn:
+            for key, row in batch.items():
+                found = conn.execute(
+                    "SELECT content_hash, published_at FROM articles WHERE source = ? AND id = ?",
+                    key).fetchone()
+                if found is None:
+                    conn.execute(
+                        f"INSERT INTO articles ({columns}, content_hash, first_seen_at, changed_at,"
+                        f" revision) VALUES ({marks})",
+                        (*row, _content_hash(row), seen, seen, 1))
+                    new += 1
+                    continue
+                if not dated[key]:
+                    # no outlet time: published_at is only when we fetched it, keep the first
+                    row = (*row[:_PUBLISHED], found[1], *row[_PUBLISHED + 1:])
+                digest = _content_hash(row)
+                if digest == found[0]:
+                    unchanged += 1
+                    continue
+                conn.execute(
+                    f"UPDATE articles SET {assignments}, content_hash = ?, changed_at = ?,"
+                    " revision = revision + 1 WHERE source = ? AND id = ?",
+                    (*row[2:], digest, seen, *key))
+                updated += 1
+        return UpsertCounts(new=new, updated=updated, unchanged=unchanged)
+
+    def get_article(self, source: str, article_id: str) -> StoredArticle | None:
+        """One article by its key, or None; raises StoreError."""
+        rows = self._read(f"SELECT {_STORED_COLUMNS} FROM articles WHERE source = ? AND id = ?",
+                          (source, article_id))
+        return _stored(rows[0]) if rows else None
+
+    def count_articles(self, *, source: str | None = None, category: str | None = None) -> int:
+        """How many articles match; raises StoreError."""
+        where, params = self._filters(source, category, None)
+        return int(self._read(f"SELECT COUNT(*) FROM articles{where}", params)[0][0])
+
+    @staticmethod
+    def _filters(source: str | None, category: str | None,
+                 since: datetime | None) -> tuple[str, list[object]]:
+        clauses: list[str] = []
+        params: list[object] = []
+        if source is not None:
+            clauses.append("source = ?")
+            params.append(source)
+        if category is not None:
+            clauses.append("category = ?")
+            params.append(category)
+        if since is not None:
+            clauses.append("published_at >= ?")
+            params.append(_time_text(since, "since"))
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+    def iter_articles(self, *, source: str | None = None, category: str | None = None,
+                      since: datetime | None = None, limit: int | None = None,
+                      newest_first: bool = True) -> Iterator[StoredArticle]:
+        """Stream articles by published time (ties by source, id), filtered; raises StoreError."""
+        where, params = self._filters(source, category, since)
+        order = "DESC" if newest_first else "ASC"
+        sql = (f"SELECT {_STORED_COLUMNS} FROM articles{where}"
+               f" ORDER BY published_at {order}, source {order}, id {order}")
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(limit, 0))
+        with self._lock:
+            try:
+                cursor = self._connection().execute(sql, params)
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+        try:
+            while True:
+                # the lock is held per batch only, so the caller may write between batches
+                with self._lock:
+                    try:
+                        rows = cursor.fetchmany(_BATCH)
+                    except sqlite3.Error as exc:
+                        raise self._error(exc) from exc
+                if not rows:
+                    return
+                for row in rows:
+                    yield _stored(row)
+        finally:
+            # an abandoned iterator must not hold its read snapshot open
+            with self._lock:
+                if self._conn is not None:  # closing the store already freed the cursor
+                    cursor.close()
+
+    # ------------------------------------------------------------ categories
+
+    def categories(self) -> list[CategoryInfo]:
+        """Every category with its outlet name, article count and newest time, by slug."""
+        rows = self._read(
+            """
+            WITH counted AS (
+                SELECT category AS slug, COUNT(*) AS n, MAX(published_at) AS latest
+                FROM articles GROUP BY category
+            )
+            SELECT counted.slug, n, latest,
+                   COALESCE((SELECT outlet FROM categories c WHERE c.slug = counted.slug),
+                            (SELECT outlet FROM articles a WHERE a.category = counted.slug
+                             ORDER BY published_at DESC, source DESC, id DESC LIMIT 1))
+            FROM counted
+            UNION ALL
+            SELECT slug, 0, NULL, outlet FROM categories
+            WHERE slug NOT IN (SELECT category FROM articles)
+            ORDER BY 1
+            """)
+        return [CategoryInfo(slug=slug, outlet=outlet, article_count=n, latest_at=_parse_time(latest))
+                for slug, n, latest, outlet in rows]
+
+    def category_for(self, outlet: str, proposed: str) -> str:
+        """The outlet's slug: the stored one if assigned before, else `proposed`, made unique."""
+        now = _time_text(datetime.now(timezone.utc), "category_for")
+        with self._write() as conn:
+            found = conn.execute("SELECT slug FROM categories WHERE outlet = ?", (outlet,)).fetchone()
+            if found is not None:
+                return str(found[0])
+            size = 6
+            slug = proposed
+            # a slug differing only in case is taken too: it would clash on
+            # case-insensitive file systems
+            while conn.execute(
+                    "SELECT 1 FROM categories WHERE slug = ? COLLATE NOCASE"
+                    " UNION ALL SELECT 1 FROM articles WHERE category = ? AND outlet <> ?",
+                    (slug, slug, outlet)).fetchone() is not None:
+                slug = f"{proposed}-{_short_hash(outlet, size)}"
+                size += 2  # only if even the hashed slug is taken (never in practice)
+                if size > 40:
+                    raise StoreError(f"{self.path}: no free category slug for {outlet!r}")
+            conn.execute("INSERT INTO categories (slug, outlet, assigned_at) VALUES (?, ?, ?)",
+                         (slug, outlet, now))
+            return slug
+
+    # ------------------------------------------------------------ sources
+
+    def record_fetch(self, report: SourceReport, validators: Validators | None) -> None:
+        """Log one fetch of a source; on success keep its validators for the next conditional GET."""
+        started = _time_text(report.started_at, report.source)
+        with self._write() as conn:
+            conn.execute("INSERT INTO sources (name) VALUES (?) ON CONFLICT (name) DO NOTHING",
+                         (report.source,))
+            if report.status == "failed":
+                conn.execute(
+                    "UPDATE sources SET last_attempt_at = ?, last_error = ?, last_error_at = ?,"
+                    " consecutive_failures = consecutive_failures + 1,"
+                    " failing_since = COALESCE(failing_since, ?) WHERE name = ?",
+                    (started, report.error or "failed", started, started, report.source))
+            else:
+                conn.execute(
+                    "UPDATE sources SET last_attempt_at = ?, last_success_at = ?,"
+                    " consecutive_failures = 0, failing_since = NULL WHERE name = ?",
+                    (started, started, report.source))
+                if validators is not None:
+                    conn.execute("UPDATE sources SET etag = ?, last_modified = ? WHERE name = ?",
+                                 (validators.etag, validators.last_modified, report.source))
+            conn.execute(
+                "INSERT INTO fetch_log (source, started_at, elapsed_s, status, http_status, new,"
+                " updated, unchanged, failed, error, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (report.source, started, report.elapsed_s, report.status, report.http_status,
+                 report.new, report.updated, report.unchanged, report.failed, report.error,
+                 json.dumps(list(report.warnings), ensure_ascii=False)))
+            # the log would otherwise grow by one row per source every few minutes, forever
+            conn.execute(
+                "DELETE FROM fetch_log WHERE source = ? AND id <= (SELECT id FROM fetch_log"
+                " WHERE source = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                (report.source, report.source, FETCH_LOG_KEEP))
+
+    def recent_fetches(self, source: str, limit: int = 20) -> list[SourceReport]:
+        """The latest logged fetches of one source, newest first; raises StoreError."""
+        rows = self._read(
+            "SELECT started_at, elapsed_s, status, http_status, new, updated, unchanged, failed,"
+            " error, warnings FROM fetch_log WHERE source = ? ORDER BY id DESC LIMIT ?",
+            (source, limit))
+        return [SourceReport(source=source, started_at=_time(r[0]), elapsed_s=r[1], status=r[2],
+                             http_status=r[3], new=r[4], updated=r[5], unchanged=r[6], failed=r[7],
+                             error=r[8], warnings=tuple(json.loads(r[9])))
+                for r in rows]
+
+    @staticmethod
+    def _state(name: str, row: Row | None, article_count: int) -> SourceState:
+        if row is None:
+            return SourceState(source=name, article_count=article_count)
+        (etag, last_modified, attempt, success, error, error_at, failing_since, failures) = row
+        return SourceState(
+            source=name, validators=Validators(etag=etag, last_modified=last_modified),
+            last_attempt_at=_parse_time(attempt), last_success_at=_parse_time(success),
+            last_error=error, last_error_at=_parse_time(error_at),
+            failing_since=_parse_time(failing_since), consecutive_failures=failures,
+            article_count=article_count)
+
+    def source_state(self, source: str) -> SourceState:
+        """What is known about one source (an empty state if never fetched); raises StoreError."""
+        rows = self._read(f"SELECT {_SOURCE_COLUMNS} FROM sources WHERE name = ?", (source,))
+        return self._state(source, rows[0] if rows else None, self.count_articles(source=source))
+
+    def source_states(self) -> list[SourceState]:
+        """Every source that was ever fetched or has articles, by name; raises StoreError."""
+        rows = self._read(
+            f"""
+            WITH names AS (SELECT name FROM sources UNION SELECT DISTINCT source FROM articles),
+                 counts AS (SELECT source, COUNT(*) AS n FROM articles GROUP BY source)
+            SELECT names.name, s.name IS NOT NULL, {_SOURCE_COLUMNS}, COALESCE(counts.n, 0)
+            FROM names
+            LEFT JOIN sources s ON s.name = names.name
+            LEFT JOIN counts ON counts.source = names.name
+            ORDER BY names.name
+            """)
+        return [self._state(r[0], tuple(r[2:-1]) if r[1] else None, r[-1]) for r in rows]
+
+    # ------------------------------------------------------------ lifetime
+
+    def close(self) -> None:
+        """Release the connection; safe to call twice."""
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+# ---------------------------------------------------------------- opening
+
+
+def open_store(path: Path) -> SqliteStore:
+    """Open (creating folders and the file) and migrate; raises StoreError."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create its folder: {exc.strerror or exc}") from exc
+    try:
+        # isolation_level=None: we write BEGIN/COMMIT ourselves, so migrations and
+        # upserts are exactly one transaction each
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                               check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open: {exc}") from exc
+    try:
+        _configure(conn, path)
+        _migrate(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return SqliteStore(path, conn)
+
+
+def _configure(conn: sqlite3.Connection, path: Path) -> None:
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc):
+            raise StoreError(f"{path}: not a newsdesk store (file is not a database)") from exc
+        raise StoreError(f"{path}: cannot open: {exc}") from exc
+
+
+def _pragma(conn: sqlite3.Connection, name: str) -> int:
+    return int(conn.execute(f"PRAGMA {name}").fetchone()[0])
+
+
+def _check_version(conn: sqlite3.Connection, path: Path) -> int:
+    """The schema version, after making sure the file is ours and not from a newer newsdesk."""
+    version = _pragma(conn, "user_version")
+    app_id = _pragma(conn, "application_id")
+    if app_id != APPLICATION_ID:
+        tables = conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+        if version != 0 or app_id != 0 or tables:
+            raise StoreError(f"{path}: not a newsdesk store (a database of another program)")
+    if version > LATEST:
+        raise StoreError(f"{path}: store schema version {version} is newer than this newsdesk"
+                         f" knows ({LATEST}); upgrade newsdesk")
+    return version
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Apply every migration the file lacks, each in its own transaction."""
+    try:
+        if _check_version(conn, path) == LATEST:
+            return
+        for migration in MIGRATIONS:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # read again inside the lock: another process may have migrated meanwhile
+                if _check_version(conn, path) >= migration.version:
+                    conn.execute("COMMIT")
+                    continue
+                for statement in migration.statements:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version = {migration.version}")
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot migrate the store to schema version {LATEST}: {exc}") from exc
