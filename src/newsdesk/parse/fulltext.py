@@ -15,6 +15,8 @@ from newsdesk.parse.presets import resolve
 # Objects full-text APIs wrap their answer in; `text` may sit at the top or one level down.
 _WRAPPERS = ("", "data", "result", "Data", "Result")
 _JSONISH = re.compile(r"^\s*(?:[\[{]|(?:var|let|const)\s|[A-Za-z_$][\w$.]*\s*\()")
+# the page's own headline repeats the article's title, which is shown apart from the body
+_HEADLINE = re.compile(r"^\s*<h1\b[^>]*>.*?</h1>\s*", re.DOTALL)
 _BODY = re.compile(r"^\s*(?:<html>\s*)?<body>\s*(.*?)\s*</body>\s*(?:</html>\s*)?$", re.DOTALL)
 
 
@@ -66,7 +68,10 @@ def _from_html(fetched: Fetched, source: str) -> str:
     if not extracted or not extracted.strip():
         raise ParseError(source, "full text: no article text found in the page")
     match = _BODY.match(extracted)
-    return match.group(1) if match else extracted.strip()
+    body = _HEADLINE.sub("", match.group(1) if match else extracted, count=1).strip()
+    if not body:
+        raise ParseError(source, "full text: no article text found in the page")
+    return body
 
 
 def parse_fulltext(fetched: Fetched, source: SourceConfig) -> str:

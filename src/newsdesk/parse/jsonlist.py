@@ -66,7 +66,9 @@ def load_json(text: str, source: str) -> Any:
             continue
         except RecursionError as exc:
             raise ParseError(source, "invalid JSON: nested too deeply") from exc
-    raise ParseError(source, f"invalid JSON: {first.msg} at line {first.lineno} column {first.colno}") from first
+    # some of json's messages end in "starting at"; the position follows once
+    what = first.msg.removesuffix(" at")
+    raise ParseError(source, f"invalid JSON: {what} at line {first.lineno} column {first.colno}") from first
 
 
 def lookup(value: Any, path: str) -> Any:
