@@ -59,8 +59,8 @@ def test_fulltext_url_needs_a_template_and_a_key() -> None:
 
 @pytest.mark.parametrize(("name", "content_type", "body"), [
     ("eastmoney_fulltext_text.json", "application/json",
-     "<p>　　记者获悉，12月29日，某地供电局在公共服务评价中连续第13年位列第一。</p>"
-     "<p>　　该局负责人表示，将继续提升供电服务水平。</p>"),
+     ("<p>　　记者获悉，12月29日，某地供电局在公共服务评价中连续第13年位列第一。</p>"
+     "<p>　　该局负责人表示，将继续提升供电服务水平。</p>")),
     ("eastmoney_fulltext_content.json", "text/html; charset=utf-8",
      "<p>北向资金半日净流入40.12亿元，其中沪股通净流入25.3亿元。</p>"),
     ("eastmoney_fulltext_data_content.json", None, "<p>央行表示，将保持流动性合理充裕。</p>"),
