@@ -175,8 +175,9 @@ class Newswire:
                 from exc
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="newsdesk-newswire",
-                                        daemon=True)
+        # a short poll keeps stop() quick; the loop is idle between requests anyway
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="newsdesk-newswire", daemon=True)
         self._thread.start()
         return self
 
