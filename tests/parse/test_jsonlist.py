@@ -218,6 +218,11 @@ def test_missing_id_falls_back_to_the_text_key_then_the_url() -> None:
     assert warnings == ["item 3: missing field 'id'"]
 
 
+def test_source_without_title_field_is_one_parse_error() -> None:
+    with pytest.raises(ParseError, match=r"^东财: no title field configured: set a preset or fields.title$"):
+        parse_json_list(fetched('[{"t": "甲"}]'), source(items="", fields={"id": "i"}))
+
+
 def test_custom_source_without_id_field_gives_none_guid() -> None:
     items = parse_json_list(fetched('[{"t": "甲"}]'), source(items="", fields={"title": "t"}))
     assert items[0].guid is None and items[0].fulltext_key is None and items[0].link is None

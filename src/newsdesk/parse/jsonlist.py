@@ -145,8 +145,6 @@ def _raw_item(item: Any, preset: Preset, source: SourceConfig) -> RawItem:
     if not isinstance(item, dict):
         raise _Skip(f"not an object (got {json_type(item)})")
     fields = preset.fields
-    if "title" not in fields:
-        raise _Skip("no title field configured")
     title = _require(item, fields["title"])
     url = _text(item, fields.get("url"))
     key = _text(item, fields.get("fulltext_key"))
@@ -186,6 +184,8 @@ def parse_json_list_report(fetched: Fetched, source: SourceConfig) -> tuple[list
     if fetched.not_modified:
         return [], []
     preset = resolve(source)
+    if "title" not in preset.fields:
+        raise ParseError(source.name, "no title field configured: set a preset or fields.title")
     warnings: list[str] = []
     items = _items(load_json(fetched.text, source.name), preset, source.name, warnings)
     result: list[RawItem] = []
