@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import tracemalloc
 from dataclasses import replace
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -150,7 +150,7 @@ def test_iter_articles_orders_and_filters(listed: SqliteStore, filters: dict[str
 
 def test_listed_times_are_aware_utc(listed: SqliteStore) -> None:
     first = next(listed.iter_articles())
-    assert first.article.published_at.tzinfo is timezone.utc
+    assert first.article.published_at.tzinfo is UTC
     assert first.article.published_at == T0 + timedelta(minutes=10)
 
 

@@ -8,10 +8,10 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from newsdesk.errors import StoreError
 from newsdesk.models import (
@@ -48,7 +48,7 @@ def _time_text(moment: datetime, what: str) -> str:
     if moment.utcoffset() is None:
         raise StoreError(f"{what}: time {moment.isoformat()} has no timezone")
     try:
-        utc = moment.astimezone(timezone.utc)
+        utc = moment.astimezone(UTC)
     except OverflowError as exc:
         raise StoreError(f"{what}: time {moment.isoformat()} is out of range") from exc
     return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
@@ -61,21 +61,29 @@ def _opt_time_text(moment: datetime | None, what: str) -> str | None:
 def _parse_time(text: str | None) -> datetime | None:
     if text is None:
         return None
-    return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=UTC)
 
 
 def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=UTC)
 
 
 def _article_row(article: Article) -> Row:
     """The article's column values, in `_ARTICLE_COLUMNS` order."""
     what = f"{article.source}: article {article.id!r}"
-    return (article.source, article.id, article.outlet, article.category, article.title,
+    row = (article.source, article.id, article.outlet, article.category, article.title,
             article.link, _time_text(article.published_at, what),
             _opt_time_text(article.updated_at, what), article.author, article.summary,
             str(article.body_html), article.lead, article.fulltext_key, int(article.dated),
             int(article.needs_fulltext))
+    for value in row:
+        # SQLite text is UTF-8; NUL is fine, a lone surrogate is not (clean never makes one)
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise StoreError(f"{what}: text holds a lone surrogate and cannot be stored") from exc
+    return row
 
 
 def _content_hash(row: Row) -> str:
@@ -274,7 +282,7 @@ class SqliteStore:
 
     def category_for(self, outlet: str, proposed: str) -> str:
         """The outlet's slug: the stored one if assigned before, else `proposed`, made unique."""
-        now = _time_text(datetime.now(timezone.utc), "category_for")
+        now = _time_text(datetime.now(UTC), "category_for")
         with self._write() as conn:
             found = conn.execute("SELECT slug FROM categories WHERE outlet = ?", (outlet,)).fetchone()
             if found is not None:
@@ -380,7 +388,7 @@ class SqliteStore:
         if conn is not None:
             conn.close()
 
-    def __enter__(self) -> SqliteStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
