@@ -94,7 +94,8 @@ def _short(problem: object) -> str:
 
 
 def _text(entry: Mapping[str, Any], key: str) -> str | None:
-    value = entry.get(key)
+    # plain dict access: FeedParserDict answers a missing `updated` with `published`
+    value = dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
     if not isinstance(value, str):
         return None
     value = value.strip()
