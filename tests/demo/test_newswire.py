@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -16,7 +16,7 @@ from newsdesk.config import load_config, parse_interval
 from newsdesk.demo import DemoOutlet, Newswire, write_demo_config
 from newsdesk.errors import UsageError
 
-START = datetime(2024, 6, 3, 9, 30, tzinfo=timezone.utc)
+START = datetime(2024, 6, 3, 9, 30, tzinfo=UTC)
 
 
 class FakeClock:

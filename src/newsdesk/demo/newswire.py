@@ -18,11 +18,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from newsdesk.demo.outlets import (
     OUTLETS,
@@ -67,9 +68,9 @@ class Newswire:
             raise ValueError(f"publish_every_s must be positive, got {publish_every_s!r}")
         if backlog < 0 or feed_size < 1:
             raise ValueError(f"backlog must be >= 0 and feed_size >= 1, got {backlog}, {feed_size}")
-        start = start or datetime.now(timezone.utc)
+        start = start or datetime.now(UTC)
         # a naive start is read as UTC; feeds need whole seconds
-        self._start = (start if start.tzinfo else start.replace(tzinfo=timezone.utc)) \
+        self._start = (start if start.tzinfo else start.replace(tzinfo=UTC)) \
             .replace(microsecond=0)
         self._seed = seed
         self._every_s = publish_every_s
@@ -157,7 +158,7 @@ class Newswire:
 
     # ------------------------------------------------------------ serving
 
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> Newswire:
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> Self:
         """Listen on loopback `host`:`port` (0 picks a free port) in a background thread."""
         if self._server is not None:
             raise RuntimeError("newswire already started")
@@ -197,7 +198,7 @@ class Newswire:
         """Whether the server thread is alive."""
         return self._thread is not None and self._thread.is_alive()
 
-    def __enter__(self) -> Newswire:
+    def __enter__(self) -> Self:
         return self if self._server is not None else self.start()
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -267,7 +268,7 @@ def hash_fraction(seed: int, key: str, seq: int) -> float:
 
 
 def _http_date(when: datetime) -> str:
-    return format_datetime(when.astimezone(timezone.utc), usegmt=True)
+    return format_datetime(when.astimezone(UTC), usegmt=True)
 
 
 def _is_fresh(page: _Page, headers: dict[str, str]) -> bool:
@@ -282,7 +283,7 @@ def _is_fresh(page: _Page, headers: dict[str, str]) -> bool:
             when = parsedate_to_datetime(since)
         except (TypeError, ValueError):
             return False  # an unreadable date means a full answer
-        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
         return page.last_modified <= when
     return False
 
@@ -301,7 +302,7 @@ def _handler_for(wire: Newswire) -> type[BaseHTTPRequestHandler]:
         timeout = 5  # idle keep-alive connections end on their own after stop()
         server_version = "newsdesk-demo-newswire"
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass  # the demo's terminal belongs to the CLI
 
         def _reply(self, with_body: bool) -> None:
@@ -318,10 +319,10 @@ def _handler_for(wire: Newswire) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True  # the client left; nothing to tell it
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self._reply(with_body=True)
 
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             self._reply(with_body=False)
 
     return _Handler

@@ -195,7 +195,7 @@ def render_article(spec: OutletSpec, story: Story) -> bytes:
         f"<p class=\"meta\">{html_escape(spec.name)} · {when} · {html_escape(story.author)}</p>\n"
         f"{story.body_html}\n</article>\n"
         "<p><small>newsdesk 演示新闻源：内容由程序生成，纯属虚构。</small></p></body></html>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def render_index(specs: Sequence[OutletSpec], base_url: str) -> bytes:
@@ -209,4 +209,4 @@ def render_index(specs: Sequence[OutletSpec], base_url: str) -> bytes:
         "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
         "<title>newsdesk 演示新闻源</title></head>\n<body><h1>newsdesk 演示新闻源</h1>\n"
         f"<ul>\n{rows}\n</ul></body></html>\n"
-    ).encode("utf-8")
+    ).encode()
