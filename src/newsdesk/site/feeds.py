@@ -1,0 +1,126 @@
+"""The Atom feed (RFC 4287): entries and feed context built from stored articles."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
+from urllib.parse import quote, urlsplit
+
+from newsdesk.config import SiteConfig
+from newsdesk.models import StoredArticle
+from newsdesk.urls import ATOM, absolute
+
+# characters XML 1.0 forbids outright; one stray control byte would make the feed unparseable
+_NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One <entry>: every value plain text; the template escapes them all."""
+
+    id: str
+    title: str
+    link: str  # absolute URL of the article page on this site
+    original: str | None  # the outlet's own page, when it is an http(s) URL
+    updated: str  # RFC 3339
+    published: str
+    author: str
+    category: str
+    outlet: str
+    summary: str
+    content_html: str  # sanitized HTML, sent escaped as type="html"
+
+
+@dataclass(frozen=True, slots=True)
+class AtomFeed:
+    """The feed.xml template's context."""
+
+    id: str
+    title: str
+    subtitle: str
+    language: str
+    updated: str
+    self_url: str
+    home_url: str
+    author: str
+    entries: tuple[FeedEntry, ...]
+
+
+def xml_text(text: str) -> str:
+    """`text` without the characters XML 1.0 cannot carry."""
+    return _NOT_XML.sub("", text)
+
+
+def rfc3339(moment: datetime, tz: tzinfo) -> str:
+    """An aware time as RFC 3339 in the site's zone, e.g. 2021-12-29T20:06:31+08:00."""
+    return moment.astimezone(tz).isoformat(timespec="seconds")
+
+
+def http_link(url: str | None) -> str | None:
+    """`url` when it is an absolute http(s) URL, else None (no javascript: or data: links)."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url.strip()
+
+
+def entry_updated(stored: StoredArticle) -> datetime:
+    """When an entry last changed in a way readers care about."""
+    article = stored.article
+    moments = [article.published_at]
+    if article.updated_at is not None:
+        moments.append(article.updated_at)
+    if stored.revision > 1:
+        moments.append(stored.changed_at)
+    return max(moments)
+
+
+def entry_id(stored: StoredArticle, base_url: str) -> str:
+    """A tag: URI (RFC 4151) that stays put when the page's date or the site's paths change."""
+    host = urlsplit(base_url).hostname or "newsdesk.invalid"
+    day = stored.first_seen_at.astimezone(timezone.utc).date().isoformat()
+    article = stored.article
+    return f"tag:{host},{day}:{quote(article.source, safe='')}/{quote(article.id, safe='')}"
+
+
+def feed_entry(stored: StoredArticle, page_path: str, site: SiteConfig) -> FeedEntry:
+    """The <entry> of one article whose page lives at `page_path`."""
+    article = stored.article
+    tz = site.tz
+    return FeedEntry(
+        id=entry_id(stored, site.base_url),
+        title=xml_text(article.title),
+        link=absolute(site.base_url, page_path),
+        original=http_link(article.link),
+        updated=rfc3339(entry_updated(stored), tz),
+        published=rfc3339(article.published_at, tz),
+        author=xml_text(article.author or article.outlet),
+        category=article.category,
+        outlet=xml_text(article.outlet),
+        summary=xml_text(article.summary or article.lead or ""),
+        content_html=xml_text(article.body_html),
+    )
+
+
+def atom_feed(entries: list[tuple[StoredArticle, FeedEntry]], site: SiteConfig,
+              now: datetime | None = None) -> AtomFeed:
+    """The whole feed; `updated` is the newest entry's, so an unchanged store gives identical bytes."""
+    if entries:
+        updated = max(entry_updated(stored) for stored, _ in entries)
+    else:
+        updated = now or _EPOCH
+    return AtomFeed(
+        id=absolute(site.base_url, ATOM),
+        title=xml_text(site.title),
+        subtitle=xml_text(site.description),
+        language=site.language,
+        updated=rfc3339(updated, site.tz),
+        self_url=absolute(site.base_url, ATOM),
+        home_url=absolute(site.base_url, ""),
+        author=xml_text(site.title),
+        entries=tuple(entry for _, entry in entries),
+    )

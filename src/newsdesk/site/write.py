@@ -1,0 +1,124 @@
+"""Atomic, change-aware file writes and the manifest of what the last build produced."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from newsdesk.errors import OutputError
+from newsdesk.urls import resolve_inside
+
+log = logging.getLogger(__name__)
+
+MANIFEST = ".newsdesk-manifest.json"
+_FILE_MODE = 0o644  # mkstemp makes 0600; a static host must be able to read the pages
+
+
+def _problem(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Put `data` at `path` via a temp file and rename; False (file untouched) when identical.
+
+    Raises OutputError when the file or its folder cannot be written.
+    """
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    except IsADirectoryError as exc:
+        raise OutputError(f"{path}: is a folder, expected a file") from exc
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot read: {_problem(exc)}") from exc
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder, expected a file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {_problem(exc)}") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp_name, _FILE_MODE)
+        os.replace(temp_name, path)
+    except OSError as exc:
+        try:
+            os.unlink(temp_name)
+        except FileNotFoundError:
+            pass  # the rename went through before the failure
+        except OSError as cleanup:
+            log.warning("could not remove temp file %s: %s", temp_name, cleanup)
+        raise OutputError(f"{path}: cannot write: {_problem(exc)}") from exc
+    return True
+
+
+def read_manifest(output: Path) -> set[str]:
+    """The files (relative to `output`) the last build wrote; empty when there is no manifest."""
+    path = output / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return set()
+    except (OSError, ValueError) as exc:
+        # an unreadable manifest only means stale files stay; never guess what to delete
+        log.warning("%s: ignoring unreadable build manifest: %s", path, exc)
+        return set()
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, list):
+        log.warning("%s: ignoring build manifest without a file list", path)
+        return set()
+    return {f for f in files if isinstance(f, str)}
+
+
+def write_manifest(output: Path, files: Iterable[str]) -> bool:
+    """Record `files` as what this build produced; returns whether the manifest changed."""
+    data = {"version": 1, "generator": "newsdesk", "files": sorted(set(files))}
+    text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    return write_atomic(output / MANIFEST, text.encode("utf-8"))
+
+
+def remove_stale(output: Path, stale: Iterable[str]) -> int:
+    """Delete files a previous build wrote and this one did not; returns how many went.
+
+    Only paths that resolve inside `output` are touched, so a hand-edited manifest
+    cannot delete anything elsewhere. Folders left empty by a removal go too.
+    """
+    removed = 0
+    root = output.resolve()
+    for relative in sorted(stale):
+        try:
+            path = resolve_inside(output, relative)
+        except OutputError as exc:
+            log.warning("build manifest: skipping %s", exc)
+            continue
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue  # already gone: someone cleaned up by hand
+        except IsADirectoryError:
+            log.warning("%s: expected a file from the last build, found a folder; left it", path)
+            continue
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot remove stale page: {_problem(exc)}") from exc
+        removed += 1
+        _prune_empty(path.parent, root)
+    return removed
+
+
+def _prune_empty(folder: Path, root: Path) -> None:
+    """Remove `folder` and its parents up to (not including) `root` while they are empty."""
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty (or not ours to remove): stop climbing
+        folder = folder.parent
