@@ -40,6 +40,14 @@ _EMPTY_BLOCK = re.compile(r"<(p|div|span|h[234]|li|blockquote|figure|figcaption|
                           r"(?:\s|<br>)*</\1>")
 _IMG = re.compile(r"<img((?:\s[^>]*)?)>")
 _HAS_SRC = re.compile(r'\ssrc="')
+# eastmoney hides SEO paragraphs with inline styles; they were never meant to be read
+_HIDDEN = re.compile(r"""<(p|div|span)\b[^>]*\bstyle\s*=\s*["'][^"']*display\s*:\s*none[^"']*["'][^>]*>"""
+                     r".*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+# pages have their own h1; h5/h6 read as small headings; so headings map onto h2-h4
+_HEADING = re.compile(r"<(/?)h([156])(?=[\s>/])", re.IGNORECASE)
+_HEADING_LEVEL = {"1": "2", "5": "4", "6": "4"}
+_PRE = re.compile(r"(<pre>.*?</pre>)", re.DOTALL)
+_BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
 _LEADING_BREAKS = re.compile(r"^(?:\s|<br>|<hr>)+")
 _TRAILING_BREAKS = re.compile(r"(?:\s|<br>|<hr>)+$")
 
@@ -99,6 +107,18 @@ def _clean(html: str, base_url: str | None) -> str:
     )
 
 
+def _prepare(html: str) -> str:
+    """Source-level fixes nh3 cannot make: hidden blocks out, headings mapped."""
+    html = _HIDDEN.sub("", html)
+    return _HEADING.sub(lambda m: f"<{m[1]}h{_HEADING_LEVEL[m[2]]}", html)
+
+
+def _squeeze_blank_lines(html: str) -> str:
+    # removed elements leave runs of blank lines; <pre> keeps its own
+    parts = _PRE.split(html)
+    return "".join(part if part.startswith("<pre>") else _BLANK_LINES.sub("\n", part) for part in parts)
+
+
 def _tidy(html: str) -> str:
     """Drop typesetting whitespace and empty blocks from normalized markup."""
     html = _INDENT.sub("", html)
@@ -108,6 +128,7 @@ def _tidy(html: str) -> str:
         previous = html
         html = _EMPTY_BLOCK.sub("", html)
     html = _IMG.sub(_finish_img, html)
+    html = _squeeze_blank_lines(html)
     html = _LEADING_BREAKS.sub("", html)
     html = _TRAILING_BREAKS.sub("", html)
     return html.strip()
@@ -117,6 +138,6 @@ def sanitize_html(html: str, base_url: str | None = None) -> SafeHtml:
     """Untrusted HTML -> SafeHtml (allowlisted tags, safe URLs, absolute links); never raises."""
     if not html or not html.strip():
         return SafeHtml("")
-    cleaned = _tidy(_clean(html, base_url))
+    cleaned = _tidy(_clean(_prepare(html), base_url))
     # tidying can leave a shape nh3 would serialize differently; one more pass settles it
     return SafeHtml(_tidy(_clean(cleaned, base_url)))
