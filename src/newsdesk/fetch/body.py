@@ -24,11 +24,13 @@ class _Inflater:
         self.coding = coding
         self._head = b""  # first bytes of a deflate body, until we know its framing
         self._zlib: zlib._Decompress | None = None
+        self._fed = False
         if coding == "gzip":
             self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
 
     def feed(self, data: bytes, limit: int) -> bytes:
         """Inflate `data`; returns at most `limit` + 1 bytes more than fit, so overflow shows."""
+        self._fed = self._fed or bool(data)
         if self._zlib is None:
             self._head += data
             if len(self._head) < 2:
@@ -52,8 +54,8 @@ class _Inflater:
 
     def finish(self) -> None:
         """Raise BadBody when the compressed stream stopped before its end."""
-        if self._zlib is None and not self._head:
-            return  # empty body: nothing was compressed
+        if not self._fed:
+            return  # an empty body: some servers label even that as compressed
         if self._zlib is None or not self._zlib.eof:
             raise BadBody(f"{self.coding} body cut short")
 

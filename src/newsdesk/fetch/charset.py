@@ -20,6 +20,10 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 # GB18030 decodes everything GB2312 and GBK do, and outlets mislabel one as the other.
 _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "hz": "gb18030"}
 
+# Labels browsers accept that Python's codec registry does not know.
+_ALIASES = {"x-gbk": "gbk", "windows-936": "gbk", "x-big5": "big5", "x-x-big5": "big5",
+            "x-euc-cn": "gb2312", "unicode-1-1-utf-8": "utf-8", "x-unicode20utf8": "utf-8"}
+
 # Servers send these when nobody configured a charset; real Chinese pages under them are common.
 _WEAK = {"latin-1", "iso8859-1", "cp1252", "ascii"}
 
@@ -86,7 +90,7 @@ def canonical_codec(name: str | None) -> str | None:
         # Declared inside ASCII-readable bytes, so the body cannot really be UTF-16 (as browsers do).
         return "utf-8"
     try:
-        codec = codecs.lookup(label).name
+        codec = codecs.lookup(_ALIASES.get(label, label)).name
     except LookupError:
         return None
     return _SUPERSETS.get(codec, codec)
