@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import threading
+from collections.abc import Callable, Iterator
 
 import pytest
 from fetch_rawserver import RawServer, Script
+
 from loopback import Outlet
 
 

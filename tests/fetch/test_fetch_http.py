@@ -11,10 +11,11 @@ import zlib
 from collections.abc import Callable
 from dataclasses import replace
 
+import httpx
 import pytest
 from fetch_rawserver import RawServer, Script, reset
-from loopback import Outlet, Request, Response
 
+from loopback import Outlet, Request, Response
 from newsdesk.config import FetchConfig
 from newsdesk.errors import FetchError
 from newsdesk.fetch import Fetcher
@@ -148,6 +149,12 @@ def test_429_asking_too_long_fails_clearly(outlet: Outlet) -> None:
     url = outlet.serve("/limited", b"slow down", status=429, headers={"Retry-After": "120"})
     assert failure(url) == "rate limited (429), retry after 120 s"
     assert len(outlet.hits("/limited")) == 1
+
+
+def test_503_asking_too_long_fails_clearly(outlet: Outlet) -> None:
+    url = outlet.serve("/down", b"", status=503, headers={"Retry-After": "3600"})
+    assert failure(url) == "HTTP 503 Service Unavailable, retry after 3600 s"
+    assert len(outlet.hits("/down")) == 1
 
 
 def test_429_with_http_date_beyond_deadline_fails_clearly(outlet: Outlet) -> None:
@@ -481,6 +488,20 @@ def test_encoding_override_wins(outlet: Outlet) -> None:
                          ids=["garbage", "ftp", "no-host"])
 def test_unusable_urls_are_reported(url: str) -> None:
     assert "URL" in failure(url)
+
+
+def test_transport_can_be_injected() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.headers["If-None-Match"] == '"v1"'
+        return httpx.Response(200, content="新闻".encode("gbk"), headers={"ETag": '"v2"'})
+
+    async def run() -> Fetched:
+        async with Fetcher(QUICK, transport=httpx.MockTransport(answer)) as fetcher:
+            return await fetcher.fetch("outlet", "https://news.example.com/feed",
+                                       validators=Validators(etag='"v1"'))
+
+    got = asyncio.run(run())
+    assert (got.text, got.encoding, got.validators.etag) == ("新闻", "gb18030", '"v2"')
 
 
 def test_fetch_outside_context_is_a_bug() -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import gzip
 import ipaddress
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from newsdesk.fetch.addresses import AddressRefused, check_address, check_host, is_public
 from newsdesk.fetch.body import BadBody, BodyReader, BodyTooLarge
 from newsdesk.fetch.limits import Slots, backoff_delay, parse_retry_after
-from newsdesk.fetch.reasons import human_size, http_status
+from newsdesk.fetch.reasons import http_status, human_size
 
 
 @pytest.mark.parametrize(("address", "public"), [
@@ -47,7 +47,7 @@ def test_check_host_passes_public_literal() -> None:
     ("Wed, 01 Jan 2025 00:01:00 GMT", 60.0), ("Tue, 31 Dec 2024 00:00:00 GMT", 0.0),
 ])
 def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
-    now = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2025, 1, 1, tzinfo=UTC)
     assert parse_retry_after(value, now) == seconds
 
 

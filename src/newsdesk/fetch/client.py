@@ -7,6 +7,7 @@ import logging
 import urllib.request
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Self
 
 import httpx
 
@@ -58,7 +59,7 @@ class Fetcher:
         # resolved addresses can be checked, not the one actually connected to.
         self._check_peer = transport is None and not urllib.request.getproxies()
 
-    async def __aenter__(self) -> Fetcher:
+    async def __aenter__(self) -> Self:
         s = self.settings
         self._client = httpx.AsyncClient(
             transport=self._transport,
@@ -122,8 +123,9 @@ class Fetcher:
         """Seconds to wait before the next attempt; raises FetchError when none should follow."""
         made = f" (after {attempt} attempts)" if attempt > 1 else ""
         if not failure.retryable or attempt > self.settings.retries:
-            log.warning("%s: GET %s failed: %s%s", source, url, failure.reason, made,
-                        exc_info=failure.__cause__)
+            log.warning("%s: GET %s failed: %s%s", source, url, failure.reason, made)
+            if failure.__cause__ is not None:
+                log.debug("%s: GET %s: underlying error", source, url, exc_info=failure.__cause__)
             raise FetchError(source, failure.reason + made) from failure
         wait = failure.retry_after_s
         if wait is not None and wait > min(RETRY_AFTER_CAP_S, remaining_s):
@@ -179,8 +181,12 @@ class Fetcher:
             raise too_large
         try:
             reader = BodyReader(response.headers.get("Content-Encoding"), limit)
-            async for chunk in response.aiter_raw():
-                reader.feed(chunk)
+            if response.is_stream_consumed:
+                # A transport that hands over a finished body (httpx.MockTransport) has no stream.
+                reader.feed(response.content)
+            else:
+                async for chunk in response.aiter_raw():
+                    reader.feed(chunk)
             return reader.finish()
         except BodyTooLarge:
             raise too_large from None
