@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newsdesk.clean import plain_text, sanitize_html
 from clean_checks import assert_harmless
+
+from newsdesk.clean import plain_text, sanitize_html
 
 
 def _body(post: Path) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,7 +10,6 @@ import pytest
 from newsdesk.clean import parse_datetime
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-UTC = timezone.utc
 CST = timezone(timedelta(hours=8))
 # 2026-11-27 09:30 Beijing time, the instant most rows below describe
 AT = datetime(2026, 11, 27, 9, 30, tzinfo=CST)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,7 @@ from newsdesk.errors import ParseError
 from newsdesk.models import RawItem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 SETTINGS = CleanSettings(source="南方Plus", outlet="南方Plus", timezone=SHANGHAI, now=NOW)
 
 RAW = RawItem(
@@ -154,11 +154,11 @@ def test_plain_text_fields() -> None:
 
 
 IDS = [
-    pytest.param(dict(guid=" g-1 "), "g-1", id="guid"),
-    pytest.param(dict(guid=None, link="https://a.example/n/1?utm_source=x#c"), "https://a.example/n/1",
+    pytest.param({"guid": " g-1 "}, "g-1", id="guid"),
+    pytest.param({"guid": None, "link": "https://a.example/n/1?utm_source=x#c"}, "https://a.example/n/1",
                  id="canonical-link"),
-    pytest.param(dict(guid="", link="javascript:void(0)"), None, id="hash-when-link-unsafe"),
-    pytest.param(dict(guid=None, link=None), None, id="hash"),
+    pytest.param({"guid": "", "link": "javascript:void(0)"}, None, id="hash-when-link-unsafe"),
+    pytest.param({"guid": None, "link": None}, None, id="hash"),
 ]
 
 

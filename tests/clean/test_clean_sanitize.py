@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from clean_checks import assert_harmless  # beside this file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsdesk.clean import sanitize_html
 from newsdesk.clean.sanitize import strip_tracking
-
-from clean_checks import assert_harmless  # beside this file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARTICLE_URL = "https://news.example.com/a/20261127/5000.html"

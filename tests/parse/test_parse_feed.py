@@ -55,45 +55,45 @@ def test_every_format_yields_its_items(name: str, count: int, first_title: str) 
 
 
 FIELDS = [
-    pytest.param("rss2_utf8.xml", 0, dict(
-        guid="cj-1001", link="https://news.example.com/a/20261127/1001.html",
-        published="Fri, 27 Nov 2026 09:30:00 +0800", updated=None, author="记者 王明",
-        summary="央行今日开展500亿元7天期逆回购操作。"), id="rss2-content-encoded"),
-    pytest.param("rss2_utf8.xml", 1, dict(
-        guid="https://news.example.com/a/20261127/1002.html",
-        link="https://host.example.com/a/20261127/1002.html",  # relative link, read against the feed URL
-        body_html="<p>沪指午后翻红，<b>券商板块</b>涨幅居前。</p>", summary=None), id="rss2-relative-link"),
-    pytest.param("rss1_rdf.xml", 0, dict(
-        guid="https://rdf.example.com/n/1", published="2026-11-26T08:00:00+08:00",
-        author="李华", body_html="多家国有大行宣布下调人民币存款挂牌利率。"), id="rss1-dc-date"),
-    pytest.param("rss1_rdf.xml", 1, dict(published="2026-11-26 10:15:00"), id="rss1-naive-dc-date"),
-    pytest.param("rss091.xml", 0, dict(
-        guid=None, link="http://old.example.com/gold/20261127.html", published=None), id="rss091-no-guid"),
-    pytest.param("atom03.xml", 0, dict(
-        guid="tag:fund.example.com,2026:31", link="https://fund.example.com/e/31",
-        published="2026-11-27T09:00:00+08:00", updated="2026-11-27T10:00:00+08:00",
-        author="基金观察编辑部", body_html="<p>截至10月底，公募基金规模突破32万亿元。</p>",
-        summary=None), id="atom03-issued-modified"),
-    pytest.param("atom10.xml", 0, dict(
-        link="https://futures.example.com/e/501", published="2026-11-27T08:30:00+08:00",
-        updated="2026-11-27T09:00:00+08:00", author="赵强", summary="沪铜主力合约大涨3%。",
-        body_html='<p>沪铜主力合约今日大涨3%，<a href="/e/500">此前报道</a>。</p>'), id="atom10-html"),
-    pytest.param("atom10.xml", 1, dict(
-        title="原油期货 <震荡> 整理", published="2026-11-27T10:00:00Z",
-        body_html="原油期货 a &lt; b 震荡整理。"), id="atom10-text-is-escaped"),
-    pytest.param("atom10.xml", 2, dict(
-        body_html="<p>螺纹钢期货<strong>收涨</strong>1.2%。</p>"), id="atom10-xhtml"),
-    pytest.param("jsonfeed10.json", 0, dict(
-        guid="bond-2001", link="https://bond.example.com/n/2001", author="陈静",
-        published="2026-11-27T10:00:00+08:00", updated="2026-11-27T11:00:00+08:00",
-        summary="国债收益率下行。"), id="jsonfeed10-full"),
-    pytest.param("jsonfeed10.json", 1, dict(
-        guid="2002", link="https://host.example.com/n/2002", author="债市日报编辑部",
-        body_html="<p>11月地方债发行规模超过8000亿元。</p><p>专家认为 &lt;财政&gt; 发力将持续。</p>"),
+    pytest.param("rss2_utf8.xml", 0, {
+        "guid": "cj-1001", "link": "https://news.example.com/a/20261127/1001.html",
+        "published": "Fri, 27 Nov 2026 09:30:00 +0800", "updated": None, "author": "记者 王明",
+        "summary": "央行今日开展500亿元7天期逆回购操作。"}, id="rss2-content-encoded"),
+    pytest.param("rss2_utf8.xml", 1, {
+        "guid": "https://news.example.com/a/20261127/1002.html",
+        "link": "https://host.example.com/a/20261127/1002.html",  # relative link, read against the feed URL
+        "body_html": "<p>沪指午后翻红，<b>券商板块</b>涨幅居前。</p>", "summary": None}, id="rss2-relative-link"),
+    pytest.param("rss1_rdf.xml", 0, {
+        "guid": "https://rdf.example.com/n/1", "published": "2026-11-26T08:00:00+08:00",
+        "author": "李华", "body_html": "多家国有大行宣布下调人民币存款挂牌利率。"}, id="rss1-dc-date"),
+    pytest.param("rss1_rdf.xml", 1, {"published": "2026-11-26 10:15:00"}, id="rss1-naive-dc-date"),
+    pytest.param("rss091.xml", 0, {
+        "guid": None, "link": "http://old.example.com/gold/20261127.html", "published": None}, id="rss091-no-guid"),
+    pytest.param("atom03.xml", 0, {
+        "guid": "tag:fund.example.com,2026:31", "link": "https://fund.example.com/e/31",
+        "published": "2026-11-27T09:00:00+08:00", "updated": "2026-11-27T10:00:00+08:00",
+        "author": "基金观察编辑部", "body_html": "<p>截至10月底，公募基金规模突破32万亿元。</p>",
+        "summary": None}, id="atom03-issued-modified"),
+    pytest.param("atom10.xml", 0, {
+        "link": "https://futures.example.com/e/501", "published": "2026-11-27T08:30:00+08:00",
+        "updated": "2026-11-27T09:00:00+08:00", "author": "赵强", "summary": "沪铜主力合约大涨3%。",
+        "body_html": '<p>沪铜主力合约今日大涨3%，<a href="/e/500">此前报道</a>。</p>'}, id="atom10-html"),
+    pytest.param("atom10.xml", 1, {
+        "title": "原油期货 <震荡> 整理", "published": "2026-11-27T10:00:00Z",
+        "body_html": "原油期货 a &lt; b 震荡整理。"}, id="atom10-text-is-escaped"),
+    pytest.param("atom10.xml", 2, {
+        "body_html": "<p>螺纹钢期货<strong>收涨</strong>1.2%。</p>"}, id="atom10-xhtml"),
+    pytest.param("jsonfeed10.json", 0, {
+        "guid": "bond-2001", "link": "https://bond.example.com/n/2001", "author": "陈静",
+        "published": "2026-11-27T10:00:00+08:00", "updated": "2026-11-27T11:00:00+08:00",
+        "summary": "国债收益率下行。"}, id="jsonfeed10-full"),
+    pytest.param("jsonfeed10.json", 1, {
+        "guid": "2002", "link": "https://host.example.com/n/2002", "author": "债市日报编辑部",
+        "body_html": "<p>11月地方债发行规模超过8000亿元。</p><p>专家认为 &lt;财政&gt; 发力将持续。</p>"},
         id="jsonfeed10-text-numeric-id"),
-    pytest.param("jsonfeed11.json", 0, dict(author="林一, 黄二"), id="jsonfeed11-authors"),
-    pytest.param("jsonfeed11.json", 1, dict(
-        link=None, published=None, author="港股通编辑部"), id="jsonfeed11-sparse"),
+    pytest.param("jsonfeed11.json", 0, {"author": "林一, 黄二"}, id="jsonfeed11-authors"),
+    pytest.param("jsonfeed11.json", 1, {
+        "link": None, "published": None, "author": "港股通编辑部"}, id="jsonfeed11-sparse"),
 ]
 
 

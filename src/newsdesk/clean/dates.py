@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
@@ -55,7 +55,7 @@ def _from_epoch(text: str) -> datetime:
     if len(text.split(".")[0]) >= 12:
         value /= 1000
     try:
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        return datetime.fromtimestamp(value, tz=UTC)
     except (OverflowError, OSError, ValueError) as exc:
         raise ValueError(f"timestamp out of range: {text}") from exc
 
@@ -65,7 +65,7 @@ def _zone(text: str | None, default: tzinfo) -> tzinfo:
         return default
     upper = text.upper().replace(" ", "")
     if upper == "Z" or upper in ("UTC", "GMT"):
-        return timezone.utc
+        return UTC
     if upper == "CST" or text == "北京时间":
         return _BEIJING  # China Standard Time in Chinese feeds, not US Central
     offset = _OFFSET.match(upper.removeprefix("UTC").removeprefix("GMT"))
@@ -96,7 +96,7 @@ def _from_rfc822(text: str, tz: ZoneInfo) -> datetime:
     if parsed.tzinfo:
         return parsed
     # RFC 2822's "-0000" is UTC from a sender that will not say its zone; no zone at all is local
-    return parsed.replace(tzinfo=timezone.utc if text.rstrip().endswith("-0000") else tz)
+    return parsed.replace(tzinfo=UTC if text.rstrip().endswith("-0000") else tz)
 
 
 def _month_name(match: re.Match[str]) -> str:
