@@ -1,0 +1,88 @@
+"""write_atomic, the build manifest and stale-file removal."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from newsdesk.errors import OutputError
+from newsdesk.site.write import MANIFEST, read_manifest, remove_stale, write_atomic, write_manifest
+
+
+def test_write_atomic_creates_folders_and_reports_a_write(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "b" / "page.html"
+    assert write_atomic(target, "页面".encode()) is True
+    assert target.read_bytes() == "页面".encode()
+    assert target.stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in target.parent.iterdir()] == ["page.html"]  # no temp file left
+
+
+def test_identical_bytes_leave_the_file_untouched(tmp_path: Path) -> None:
+    target = tmp_path / "page.html"
+    write_atomic(target, b"same")
+    os.utime(target, ns=(1_000_000_000, 1_000_000_000))
+    inode = target.stat().st_ino
+    assert write_atomic(target, b"same") is False
+    assert target.stat().st_mtime_ns == 1_000_000_000
+    assert target.stat().st_ino == inode
+
+
+def test_changed_bytes_replace_the_file(tmp_path: Path) -> None:
+    target = tmp_path / "page.html"
+    write_atomic(target, b"old")
+    assert write_atomic(target, b"new!") is True
+    assert target.read_bytes() == b"new!"
+
+
+def test_a_folder_in_the_way_is_an_output_error(tmp_path: Path) -> None:
+    (tmp_path / "page.html").mkdir()
+    with pytest.raises(OutputError, match="is a folder"):
+        write_atomic(tmp_path / "page.html", b"x")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores folder permissions")
+def test_unwritable_folder_is_an_output_error_and_leaves_no_temp(tmp_path: Path) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(OutputError, match="cannot write"):
+            write_atomic(folder / "page.html", b"x")
+        assert list(folder.iterdir()) == []
+    finally:
+        folder.chmod(0o700)
+
+
+def test_manifest_round_trip_and_bad_manifests(tmp_path: Path) -> None:
+    assert read_manifest(tmp_path) == set()
+    write_manifest(tmp_path, ["b.html", "a/c.html", "b.html"])
+    assert read_manifest(tmp_path) == {"a/c.html", "b.html"}
+    assert json.loads((tmp_path / MANIFEST).read_text())["files"] == ["a/c.html", "b.html"]
+    assert write_manifest(tmp_path, ["a/c.html", "b.html"]) is False
+    (tmp_path / MANIFEST).write_text("{not json")
+    assert read_manifest(tmp_path) == set()
+    (tmp_path / MANIFEST).write_text('{"files": "x"}')
+    assert read_manifest(tmp_path) == set()
+
+
+def test_remove_stale_never_leaves_the_output(tmp_path: Path) -> None:
+    output = tmp_path / "public"
+    (output / "x" / "y").mkdir(parents=True)
+    (output / "x" / "y" / "old.html").write_text("old")
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep")
+    removed = remove_stale(output, {"x/y/old.html", "../precious.txt", "/etc/hostname", "gone.html"})
+    assert removed == 1
+    assert outside.read_text() == "keep"
+    assert not (output / "x").exists()  # emptied folders go too
+    assert output.is_dir()
+
+
+def test_remove_stale_leaves_a_folder_that_was_listed_as_a_file(tmp_path: Path) -> None:
+    (tmp_path / "now-a-folder").mkdir()
+    (tmp_path / "now-a-folder" / "user.txt").write_text("mine")
+    assert remove_stale(tmp_path, {"now-a-folder"}) == 0
+    assert (tmp_path / "now-a-folder" / "user.txt").exists()
