@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from site_articles import SEEN, sample_articles
 
 from newsdesk.config import SiteConfig
 from newsdesk.store import SqliteStore, open_store
-from site_articles import SEEN, sample_articles
 
 
 @pytest.fixture

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from newsdesk.models import Article, SafeHtml
 
-T0 = datetime(2021, 12, 29, 12, 0, tzinfo=timezone.utc)  # 20:00 in Shanghai
-SEEN = datetime(2021, 12, 30, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2021, 12, 29, 12, 0, tzinfo=UTC)  # 20:00 in Shanghai
+SEEN = datetime(2021, 12, 30, 0, 0, tzinfo=UTC)
 
 OUTLETS = (
     ("南方Plus", "nanfangPlus"),

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from page_view import view
+from site_articles import BODY, OUTLETS, SEEN, T0, article, sample_articles
 
 from newsdesk import urls
 from newsdesk.config import SiteConfig
@@ -17,8 +19,6 @@ from newsdesk.models import Article
 from newsdesk.site.build import build_site
 from newsdesk.site.write import MANIFEST
 from newsdesk.store import SqliteStore
-from page_view import view
-from site_articles import BODY, OUTLETS, SEEN, T0, article, sample_articles
 
 
 def page_of(site: SiteConfig, item: Article) -> Path:

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 
 import feedparser
 import pytest
+from site_articles import BODY, SEEN, article, sample_articles
 
 from newsdesk import urls
 from newsdesk.config import SiteConfig
 from newsdesk.site.build import build_site
 from newsdesk.store import SqliteStore
-from site_articles import BODY, SEEN, article, sample_articles
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

@@ -367,7 +367,7 @@ def build_site(store: Store, site: SiteConfig, *, progress: Progress | None = No
     # a crash mid-build must not forget files either build owns, so list both first
     write_manifest(output, previous | planned)
 
-    written = unchanged = done = 0
+    written = unchanged = 0
     produced: set[str] = set()
     if progress is not None:
         progress(0, total)
@@ -380,9 +380,8 @@ def build_site(store: Store, site: SiteConfig, *, progress: Progress | None = No
         else:
             unchanged += 1
         produced.add(path)
-        done += 1
         if progress is not None:
-            progress(min(done, total), total)
+            progress(min(len(produced), total), total)
 
     removed = remove_stale(output, previous - produced)
     write_manifest(output, produced)

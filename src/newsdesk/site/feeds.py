@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from urllib.parse import quote, urlsplit
 
 from newsdesk.config import SiteConfig
@@ -13,7 +13,7 @@ from newsdesk.urls import ATOM, absolute
 
 # characters XML 1.0 forbids outright; one stray control byte would make the feed unparseable
 _NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,7 @@ def entry_updated(stored: StoredArticle) -> datetime:
 def entry_id(stored: StoredArticle, base_url: str) -> str:
     """A tag: URI (RFC 4151) that stays put when the page's date or the site's paths change."""
     host = urlsplit(base_url).hostname or "newsdesk.invalid"
-    day = stored.first_seen_at.astimezone(timezone.utc).date().isoformat()
+    day = stored.first_seen_at.astimezone(UTC).date().isoformat()
     article = stored.article
     return f"tag:{host},{day}:{quote(article.source, safe='')}/{quote(article.id, safe='')}"
 
