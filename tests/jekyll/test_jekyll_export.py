@@ -123,3 +123,17 @@ def test_category_stub_config_and_layouts(store: SqliteStore, tmp_path: Path) ->
     post = (dest / "_posts/2022-04-21-y.md").read_text(encoding="utf-8")
     assert post.endswith("[返回东财滚动新闻](https://news.example.com/mirror/category/emnews.html)"
                          "｜[返回首页](https://news.example.com/mirror/)")
+
+
+def test_one_story_from_two_sources_is_written_once(store: SqliteStore, tmp_path: Path,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    now = datetime(2022, 4, 21, 12, tzinfo=SHANGHAI)
+    twin = make("same", now, title="导入的副本")
+    store.upsert([make("same", now, title="实时的版本"),
+                  Article(**{**{f: getattr(twin, f) for f in Article.__dataclass_fields__},
+                             "source": "jekyll-import"})], now)
+    dest = tmp_path / "site"
+    report = export_jekyll(store, SITE, dest, now=now)
+    assert report.articles == 1
+    assert "already wrote this post" in caplog.text
+    assert len(list((dest / "_posts").iterdir())) == 1

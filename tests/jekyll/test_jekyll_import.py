@@ -13,7 +13,7 @@ import pytest
 
 from newsdesk.clean import plain_text
 from newsdesk.config import SiteConfig
-from newsdesk.errors import UsageError
+from newsdesk.errors import ParseError, UsageError
 from newsdesk.jekyll.export import export_jekyll
 from newsdesk.jekyll.importer import SOURCE, import_jekyll
 from newsdesk.jekyll.post import ImportedPost, parse_post
@@ -90,7 +90,7 @@ def round_trip(src: Path, store: SqliteStore, dest: Path) -> tuple[int, int, lis
             text = original_path.read_text(encoding="utf-8")
             try:
                 original = parse_post(text, original_path.name, SHANGHAI)
-            except Exception:
+            except ParseError:
                 continue  # counted as failed by the import
             exported_path = next((dest / f / original_path.name for f in ("_posts", "old_post")
                                   if (dest / f / original_path.name).is_file()), None)

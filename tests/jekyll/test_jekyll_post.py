@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,16 +29,16 @@ SITE = SiteConfig(base_url="//finews.withounder.com")
 
 
 def article(**changes: object) -> Article:
-    fields: dict[str, object] = dict(
-        source="东财滚动", id="202204212352227421", outlet="东财滚动", category="emnews",
-        title="佩斯科夫：克宫不支持对“不友好国家”公司资产国有化",
-        link="http://finance.eastmoney.com/news/1351,202204212352227421.html",
-        published_at=datetime(2022, 4, 21, 10, 31, 9, tzinfo=timezone.utc),
-        body_html=SafeHtml("<p>俄罗斯总统新闻秘书佩斯科夫21日表示，需要根据具体情况逐案处理。</p>\n"
-                           " <p>佩斯科夫强调，不可能有一个通用的方案。</p>"
-                           "<p class=\"em_media\">（文章来源：央视新闻客户端）</p>"),
-        lead="俄罗斯总统新闻秘书佩斯科夫21日表示，需要根据具体情况逐案处理。（央视新闻客户端）",
-    )
+    fields: dict[str, object] = {
+        "source": "东财滚动", "id": "202204212352227421", "outlet": "东财滚动", "category": "emnews",
+        "title": "佩斯科夫：克宫不支持对“不友好国家”公司资产国有化",
+        "link": "http://finance.eastmoney.com/news/1351,202204212352227421.html",
+        "published_at": datetime(2022, 4, 21, 10, 31, 9, tzinfo=UTC),
+        "body_html": SafeHtml("<p>俄罗斯总统新闻秘书佩斯科夫21日表示，需要根据具体情况逐案处理。</p>\n"
+                              " <p>佩斯科夫强调，不可能有一个通用的方案。</p>"
+                              "<p class=\"em_media\">（文章来源：央视新闻客户端）</p>"),
+        "lead": "俄罗斯总统新闻秘书佩斯科夫21日表示，需要根据具体情况逐案处理。（央视新闻客户端）",
+    }
     fields.update(changes)
     return Article(**fields)  # type: ignore[arg-type]
 
@@ -55,7 +55,7 @@ def test_media_post_matches_the_original_bytes() -> None:
         link="http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW202112292230310598",
         published_at=datetime(2021, 12, 29, 20, 6, 31, tzinfo=SHANGHAI),
         body_html=SafeHtml("<p><strong>速读</strong></p>\n <p>清远供电局连续13年位居榜首。</p>"
-                           "<p class=\"em_media\">（文章来源：南方Plus）</p>"),
+                              "<p class=\"em_media\">（文章来源：南方Plus）</p>"),
     )
     expected = (FIXTURES / "nw_media.expected.md").read_text(encoding="utf-8")
     assert render_post(media, SITE, tag=outlet_tag("南方Plus")) == expected
@@ -69,8 +69,8 @@ def test_post_without_link_has_no_autolink_line() -> None:
 
 def test_date_is_written_in_the_site_timezone_with_its_real_offset() -> None:
     site = SiteConfig(base_url="https://x.example", timezone="America/New_York")
-    summer = render_post(article(published_at=datetime(2022, 7, 1, 12, tzinfo=timezone.utc)), site, tag="t")
-    winter = render_post(article(published_at=datetime(2022, 1, 1, 12, tzinfo=timezone.utc)), site, tag="t")
+    summer = render_post(article(published_at=datetime(2022, 7, 1, 12, tzinfo=UTC)), site, tag="t")
+    winter = render_post(article(published_at=datetime(2022, 1, 1, 12, tzinfo=UTC)), site, tag="t")
     assert "\ndate: 2022-07-01 08:00:00 -0400\n" in summer
     assert "\ndate: 2022-01-01 07:00:00 -0500\n" in winter
 

@@ -103,6 +103,9 @@ class _Writer:
         self.written = 0
         self.unchanged = 0
 
+    def claimed(self, relative: str) -> str | None:
+        return self.owners.get(relative)
+
     def put(self, relative: str, text: str, owner: str) -> None:
         if relative in self.owners:
             raise OutputError(f"{self.dest / relative}: claimed by both {self.owners[relative]} and {owner}")
@@ -138,12 +141,18 @@ def export_jekyll(store: Store, site: SiteConfig, dest: Path, *, now: datetime |
     try:
         for stored in store.iter_articles(newest_first=False):
             article = stored.article
-            writer.put(post_file(article, site, now), render_post(article, site, tag=outlet_tag(article.outlet)),
-                       f"article {article.source}/{article.id}")
-            articles += 1
             done += 1
             if progress is not None:
                 progress(done, total)
+            relative = post_file(article, site, now)
+            owner = f"article {article.source}/{article.id}"
+            if (first := writer.claimed(relative)) is not None:
+                # the same story from two sources (an imported mirror and the live feed,
+                # say) maps to one file name; the first in store order keeps it
+                log.warning("%s: %s already wrote this post; skipped %s", relative, first, owner)
+                continue
+            writer.put(relative, render_post(article, site, tag=outlet_tag(article.outlet)), owner)
+            articles += 1
         for info in categories:
             writer.put(category_path(info.slug), category_stub(info), f"outlet {info.outlet}")
         writer.put("_config.yml", config_yml(site), "the site config")
