@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -108,3 +110,26 @@ def test_sanitize_is_idempotent_and_harmless(raw: str, base: str | None) -> None
     assert sanitize_html(once, base_url=base) == once
     assert_harmless(once)
     assert once == once.strip()
+
+
+def _within(seconds: float, work: Callable[[], str]) -> str:
+    """Run `work` in a thread; fail if it has not finished after a generous `seconds`."""
+    result: list[str] = []
+    worker = threading.Thread(target=lambda: result.append(work()), daemon=True)
+    worker.start()
+    worker.join(timeout=seconds)
+    assert not worker.is_alive(), "sanitizing did not finish"
+    return result[0]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    pytest.param("<div>" * 50_000 + "正文", "<p>正文</p>", id="deep-nesting-degrades-to-text"),
+    pytest.param('<p style="display:none">藏' * 20_000 + "<p>显</p>", None, id="unclosed-hidden-openers"),
+    pytest.param('<p style="display:none">藏</p>' * 20_000 + "<p>显</p>", "<p>显</p>", id="many-hidden-blocks"),
+])
+def test_hostile_shapes_finish_in_bounded_time(raw: str, expected: str | None) -> None:
+    out = _within(20, lambda: sanitize_html(raw))
+    assert_harmless(out)
+    if expected is not None:
+        assert out == expected
+    assert _within(20, lambda: sanitize_html(out)) == out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -41,8 +42,13 @@ _EMPTY_BLOCK = re.compile(r"<(p|div|span|h[234]|li|blockquote|figure|figcaption|
 _IMG = re.compile(r"<img((?:\s[^>]*)?)>")
 _HAS_SRC = re.compile(r'\ssrc="')
 # eastmoney hides SEO paragraphs with inline styles; they were never meant to be read
-_HIDDEN = re.compile(r"""<(p|div|span)\b[^>]*\bstyle\s*=\s*["'][^"']*display\s*:\s*none[^"']*["'][^>]*>"""
-                     r".*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_HIDDEN_OPEN = re.compile(r"""<(p|div|span)\b[^<>]*?\bstyle\s*=\s*["'][^"'<>]*display\s*:\s*none""",
+                          re.IGNORECASE)
+_CLOSE = {tag: re.compile(rf"</{tag}\s*>", re.IGNORECASE) for tag in ("p", "div", "span")}
+# html5ever slows down quadratically on deeply nested blocks; no real article has this many tags
+MAX_TAGS = 10_000
+_TAG_START = re.compile(r"<[A-Za-z]")
+_ANY_TAG = re.compile(r"<[^<>]*>")
 # pages have their own h1; h5/h6 read as small headings; so headings map onto h2-h4
 _HEADING = re.compile(r"<(/?)h([156])(?=[\s>/])", re.IGNORECASE)
 _HEADING_LEVEL = {"1": "2", "5": "4", "6": "4"}
@@ -107,9 +113,34 @@ def _clean(html: str, base_url: str | None) -> str:
     )
 
 
+def _drop_hidden(html: str) -> str:
+    """Remove display:none blocks (to their first closing tag), in one linear pass."""
+    kept: list[str] = []
+    pos = 0
+    unclosed: set[str] = set()
+    while (opener := _HIDDEN_OPEN.search(html, pos)) is not None:
+        tag = opener[1].lower()
+        closer = None if tag in unclosed else _CLOSE[tag].search(html, opener.end())
+        if closer is None:
+            unclosed.add(tag)  # no later opener of this tag can find a closer either
+            kept.append(html[pos:opener.end()])
+            pos = opener.end()
+            continue
+        kept.append(html[pos:opener.start()])
+        pos = closer.end()
+    kept.append(html[pos:])
+    return "".join(kept)
+
+
+def _as_text_paragraphs(html: str) -> str:
+    """Markup too tag-heavy to parse safely -> its text, escaped, in paragraphs."""
+    text = htmllib.unescape(_ANY_TAG.sub(" ", html))
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "".join(f"<p>{htmllib.escape(line, quote=False)}</p>" for line in lines if line)
+
+
 def _prepare(html: str) -> str:
-    """Source-level fixes nh3 cannot make: hidden blocks out, headings mapped."""
-    html = _HIDDEN.sub("", html)
+    """Heading levels nh3 cannot rename: h1 -> h2, h5/h6 -> h4."""
     return _HEADING.sub(lambda m: f"<{m[1]}h{_HEADING_LEVEL[m[2]]}", html)
 
 
@@ -138,6 +169,9 @@ def sanitize_html(html: str, base_url: str | None = None) -> SafeHtml:
     """Untrusted HTML -> SafeHtml (allowlisted tags, safe URLs, absolute links); never raises."""
     if not html or not html.strip():
         return SafeHtml("")
+    html = _drop_hidden(html)
+    if len(_TAG_START.findall(html)) > MAX_TAGS:
+        html = _as_text_paragraphs(html)
     cleaned = _tidy(_clean(_prepare(html), base_url))
     # tidying can leave a shape nh3 would serialize differently; one more pass settles it
     return SafeHtml(_tidy(_clean(cleaned, base_url)))

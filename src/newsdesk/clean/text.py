@@ -14,6 +14,9 @@ _BLOCK_END = re.compile(r"(?i)(<br\s*/?>|</(?:p|div|li|h[1-6]|tr|td|th|blockquot
                         r"table|caption|ul|ol)\s*>|<hr\s*/?>)")
 _SPACE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 _SENTENCE_END = re.compile(r"[。！？!?…]+[”」』）)\"']?|\.(?=\s|$)")
+MAX_TAGS = 10_000  # see clean.sanitize: html5ever is quadratic in deep nesting
+_TAG_START = re.compile(r"<[A-Za-z]")
+_ANY_TAG = re.compile(r"<[^<>]*>")
 _DROPPED = {"script", "style", "iframe", "object", "embed", "svg", "math", "template", "noscript",
             "head", "title", "textarea", "select"}
 
@@ -23,7 +26,10 @@ def plain_text(html_or_text: str) -> str:
     if not html_or_text:
         return ""
     text = html_or_text
-    if _MARKUP.search(text):
+    if len(_TAG_START.findall(text)) > MAX_TAGS:
+        # too many tags to parse in reasonable time; a plain strip keeps the words
+        text = html.unescape(_ANY_TAG.sub(" ", text))
+    elif _MARKUP.search(text):
         text = _BLOCK_END.sub(r"\1 ", text)
         # nh3 keeps the text of every tag it strips and drops script/style with their content
         text = html.unescape(nh3.clean(text, tags=set(), clean_content_tags=set(_DROPPED)))
