@@ -130,6 +130,14 @@ CHARSETS = [
 ]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8"])
+def test_a_byte_order_mark_settles_the_encoding(encoding: str) -> None:
+    document = fetched("rss091_utf16_bom.xml", encoding)
+    assert feed_bytes(document) is document.body
+    (item,) = parse(document, source())
+    assert item.title == "黄金价格小幅回落"
+
+
 @pytest.mark.parametrize(("name", "encoding"), CHARSETS)
 def test_chinese_text_survives_whatever_the_prolog_says(name: str, encoding: str) -> None:
     (item,) = items_of(name, encoding)
