@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -107,6 +108,12 @@ def test_jekyll_builds_the_export(tmp_path: Path) -> None:
         newest = [a for a in articles if a.category == category][:6]
         assert all(a.title in home for a in newest[:5]) and newest[5].title not in home
     assert SITE.title in home
+
+    # the Atom feed is well-formed XML and carries the hostile titles exactly
+    feed = ElementTree.parse(site / "feed.xml").getroot()
+    atom = "{http://www.w3.org/2005/Atom}"
+    titles = [e.findtext(f"{atom}title") for e in feed.iter(f"{atom}entry")]
+    assert len(titles) == 50 and articles[0].title in titles and feed.findtext(f"{atom}title") == SITE.title
 
     # archived posts stay reachable: listed on the 404 page and built under old_post/
     archived = min((tmp_path / "src/old_post").iterdir())

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from newsdesk.config import SiteConfig
-from newsdesk.jekyll.export import MANIFEST, export_jekyll, is_live
+from newsdesk.jekyll.export import MANIFEST, config_yml, export_jekyll, is_live
 from newsdesk.models import Article, SafeHtml
 from newsdesk.store import open_store
 from newsdesk.store.sqlite import SqliteStore
@@ -117,7 +117,7 @@ def test_category_stub_config_and_layouts(store: SqliteStore, tmp_path: Path) ->
     assert config["permalink"] == "/:categories/:year/:month/:day/:title:output_ext"
     assert config["timezone"] == "Asia/Shanghai" and MANIFEST in config["exclude"]
     for name in ("_layouts/default.html", "_layouts/post.html", "_layouts/category.html",
-                 "index.html", "404.html"):
+                 "index.html", "404.html", "feed.xml"):
         assert (dest / name).is_file(), name
     assert "old_post" in (dest / "404.html").read_text(encoding="utf-8")
     post = (dest / "_posts/2022-04-21-y.md").read_text(encoding="utf-8")
@@ -137,3 +137,13 @@ def test_one_story_from_two_sources_is_written_once(store: SqliteStore, tmp_path
     assert report.articles == 1
     assert "already wrote this post" in caplog.text
     assert len(list((dest / "_posts").iterdir())) == 1
+
+
+@pytest.mark.parametrize("base_url, url, baseurl", [
+    ("https://news.example.com", "https://news.example.com", ""),
+    ("https://news.example.com/mirror", "https://news.example.com", "/mirror"),
+    ("//finews.withounder.com", "//finews.withounder.com", ""),
+], ids=["host", "subpath", "scheme-relative"])
+def test_config_url_and_baseurl(base_url: str, url: str, baseurl: str) -> None:
+    config = yaml.safe_load(config_yml(SiteConfig(base_url=base_url)))
+    assert (config["url"], config["baseurl"]) == (url, baseurl)

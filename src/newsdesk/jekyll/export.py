@@ -27,7 +27,7 @@ ARCHIVE_DIR = "old_post"
 PERMALINK = "/:categories/:year/:month/:day/:title:output_ext"
 # layouts and pages copied as they are (Liquid runs in Jekyll, not here)
 STATIC_FILES = ("_layouts/default.html", "_layouts/post.html", "_layouts/category.html",
-                "index.html", "404.html")
+                "index.html", "404.html", "feed.xml")
 
 
 def is_live(published_at: datetime, site: SiteConfig, now: datetime) -> bool:
@@ -52,7 +52,8 @@ def category_stub(info: CategoryInfo) -> str:
 def config_yml(site: SiteConfig) -> str:
     """`_config.yml` from [site]: title, url/baseurl, timezone, permalink."""
     parts = urlsplit(site.base_url)
-    url = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+    # a scheme-relative base (`//host`, as the original mirror linked) stays scheme-relative
+    url = f"{parts.scheme}://{parts.netloc}" if parts.scheme else f"//{parts.netloc}"
     return "\n".join((
         "# written by newsdesk export jekyll; edits are overwritten",
         f"title: {yaml_quote(site.title)}",

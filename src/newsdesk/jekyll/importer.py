@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,15 +11,15 @@ from newsdesk.clean import plain_text, sanitize_html
 from newsdesk.config import SiteConfig
 from newsdesk.errors import ParseError, UsageError
 from newsdesk.jekyll.post import ImportedPost, parse_post
-from newsdesk.models import Article
+from newsdesk.models import Article, UpsertCounts
 from newsdesk.store.base import Store
 
 SOURCE = "jekyll-import"
 """The `source` of every imported article: with the file's id it keys the article, so a
 second import of the same mirror finds every post already stored."""
 
-# old_post/ first: a name in both folders is taken from _posts/, the copy the site served
-FOLDERS = ("old_post", "_posts")
+# _posts/ first: a post in both folders is taken from _posts/, the copy the site served
+FOLDERS = ("_posts", "old_post")
 BATCH = 500
 
 
@@ -38,11 +39,17 @@ class ImportReport:
         return self.new + self.updated + self.unchanged + self.failed
 
 
-def read_mirror(src: Path, site: SiteConfig) -> tuple[dict[str, ImportedPost], int, list[str]]:
-    """Every readable post of the mirror by file name, the failure count and warnings."""
-    posts: dict[str, ImportedPost] = {}
-    failed = 0
-    warnings: list[str] = []
+@dataclass(slots=True)
+class _Tally:
+    """What reading the mirror found besides posts."""
+
+    failed: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_mirror(src: Path, site: SiteConfig, tally: _Tally) -> Iterator[ImportedPost]:
+    """Every readable post of the mirror, each id once; failures and warnings go to `tally`."""
+    seen: dict[str, str] = {}  # id -> file that gave it; only ids are kept, never bodies
     for folder in FOLDERS:
         base = src / folder
         if not base.is_dir():
@@ -55,18 +62,19 @@ def read_mirror(src: Path, site: SiteConfig) -> tuple[dict[str, ImportedPost], i
                 text = path.read_bytes().decode("utf-8", errors="replace")
                 post = parse_post(text, path.name, site.tz)
             except ParseError as exc:
-                failed += 1
-                warnings.append(f"{folder}/{exc}; skipped")
+                tally.failed += 1
+                tally.warnings.append(f"{folder}/{exc}; skipped")
                 continue
             except OSError as exc:
-                failed += 1
-                warnings.append(f"{where}: cannot read: {exc.strerror or exc}; skipped")
+                tally.failed += 1
+                tally.warnings.append(f"{where}: cannot read: {exc.strerror or exc}; skipped")
                 continue
-            warnings.extend(f"{folder}/{w}" for w in post.warnings)
-            if post.id in posts:
-                warnings.append(f"{where}: id {post.id} read before from another file; this copy wins")
-            posts[post.id] = post
-    return posts, failed, warnings
+            tally.warnings.extend(f"{folder}/{w}" for w in post.warnings)
+            if post.id in seen:
+                tally.warnings.append(f"{where}: id {post.id} already read from {seen[post.id]}; skipped")
+                continue
+            seen[post.id] = where
+            yield post
 
 
 def to_article(post: ImportedPost, category: str) -> Article:
@@ -86,24 +94,29 @@ def import_jekyll(src: Path, store: Store, site: SiteConfig, *, now: datetime | 
     if not (src / "_posts").is_dir() and not (src / "old_post").is_dir():
         raise UsageError(f"{src}: not a Jekyll mirror (no _posts/ or old_post/ folder)")
     seen_at = now or datetime.now(UTC)
-    posts, failed, warnings = read_mirror(src, site)
+    tally = _Tally()
     slugs: dict[tuple[str, str], str] = {}
-    articles: list[Article] = []
-    new = updated = unchanged = 0
-    for post in posts.values():
+    batch: list[Article] = []
+    total = UpsertCounts()
+
+    def flush() -> None:
+        nonlocal total
+        counts = store.upsert(batch, seen_at)
+        total = UpsertCounts(total.new + counts.new, total.updated + counts.updated,
+                             total.unchanged + counts.unchanged)
+        batch.clear()
+
+    for post in read_mirror(src, site, tally):
         key = (post.outlet, post.category)
         if key not in slugs:
             slugs[key] = store.category_for(post.outlet, post.category)
             if slugs[key] != post.category:
-                warnings.append(f"outlet {post.outlet}: category {post.category!r} is stored as "
-                                f"{slugs[key]!r}; its post URLs change")
-        articles.append(to_article(post, slugs[key]))
-        if len(articles) >= BATCH:
-            counts = store.upsert(articles, seen_at)
-            new, updated, unchanged = new + counts.new, updated + counts.updated, unchanged + counts.unchanged
-            articles = []
-    if articles:
-        counts = store.upsert(articles, seen_at)
-        new, updated, unchanged = new + counts.new, updated + counts.updated, unchanged + counts.unchanged
-    return ImportReport(new=new, updated=updated, unchanged=unchanged, failed=failed,
-                        warnings=tuple(warnings))
+                tally.warnings.append(f"outlet {post.outlet}: category {post.category!r} is stored as "
+                                      f"{slugs[key]!r}; its post URLs change")
+        batch.append(to_article(post, slugs[key]))
+        if len(batch) >= BATCH:
+            flush()
+    if batch:
+        flush()
+    return ImportReport(new=total.new, updated=total.updated, unchanged=total.unchanged,
+                        failed=tally.failed, warnings=tuple(tally.warnings))
