@@ -60,7 +60,7 @@ def test_post_path_uses_the_site_timezone() -> None:
     # 20:06 UTC on the 29th is already the 30th in Shanghai
     published = datetime(2021, 12, 29, 20, 6, 31, tzinfo=ZoneInfo("UTC"))
     assert post_path("nanfangPlus", published, "NW202112292230310598", SHANGHAI) == \
-        "nanfangPlus/2021/12/30/NW202112292230310598.html"
+        "nanfangplus/2021/12/30/NW202112292230310598.html"
     assert jekyll_post_name(published, "NW1", SHANGHAI) == "2021-12-30-NW1.md"
 
 

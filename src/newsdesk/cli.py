@@ -211,7 +211,7 @@ def cmd_serve(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, out: Output) -> int:
-    from newsdesk.schedule import run_demo
+    from newsdesk.demo.play import run_demo
 
     folder = Path(args.dir) if args.dir else None
     return run_demo(folder, port=args.port, interval_s=args.interval, duration_s=args.duration,
@@ -366,7 +366,6 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     root = logging.getLogger("newsdesk")
     root.handlers[:] = [handler]
     root.setLevel(level)
-    root.propagate = False
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -130,7 +130,7 @@ def _parse_and_clean(fetched: Fetched, source: SourceConfig, config: Config, sto
     slugs: dict[str, str] = {}
     for index, raw in enumerate(raw_items):
         try:
-            article = clean_item(raw, settings)
+            article = clean_item(raw, settings, warnings)
         except ParseError as exc:
             failed += 1
             warnings.append(f"item {index + 1}: {exc.reason}")

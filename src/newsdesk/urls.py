@@ -16,9 +16,13 @@ NOT_FOUND = "404.html"
 
 
 def post_path(category: str, published_at: datetime, article_id: str, tz: tzinfo) -> str:
-    """`<category>/<YYYY>/<MM>/<DD>/<id>.html`, the date in the site's timezone."""
+    """`<category>/<YYYY>/<MM>/<DD>/<id>.html`, the date in the site's timezone.
+
+    The category is lowercased there, as Jekyll (and so the original mirror on
+    GitHub Pages) wrote it into post URLs; outlet pages keep the slug's case.
+    """
     day = published_at.astimezone(tz)
-    return f"{category}/{day:%Y/%m/%d}/{safe_id(article_id)}.html"
+    return f"{category.lower()}/{day:%Y/%m/%d}/{safe_id(article_id)}.html"
 
 
 def category_path(slug: str) -> str:

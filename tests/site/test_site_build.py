@@ -41,7 +41,7 @@ def test_every_article_gets_one_page_at_its_path(filled: SqliteStore, site: Site
         page = view(page_of(site, item))
         assert page.h1 == item.title
         assert page.title == f"{item.title} - {site.title}"
-    slugs = {slug for _, slug in OUTLETS}
+    slugs = {slug.lower() for _, slug in OUTLETS}
     article_files = [p for p in site.output.rglob("*.html") if p.relative_to(site.output).parts[0] in slugs]
     assert len(article_files) == 60
 
@@ -151,7 +151,7 @@ def test_date_is_the_site_timezone_date(store: SqliteStore, site: SiteConfig) ->
     late = article("late", 0, published_at=T0.replace(hour=17, minute=30))  # 01:30 next day in Shanghai
     store.upsert([late], SEEN)
     build_site(store, site)
-    page = site.output / "nanfangPlus/2021/12/30/late.html"
+    page = site.output / "nanfangplus/2021/12/30/late.html"
     assert page.is_file()
     assert "2021-12-30 01:30 +08:00" in page.read_text(encoding="utf-8")
 
@@ -178,7 +178,7 @@ def test_moved_page_is_removed_but_user_files_stay(filled: SqliteStore, site: Si
     build_site(filled, site)
     user_file = site.output / "CNAME"
     user_file.write_text("news.example.com\n")
-    user_note = site.output / "nanfangPlus" / "notes.txt"
+    user_note = site.output / "nanfangplus" / "notes.txt"
     user_note.write_text("mine")
     item = sample_articles()[0]
     old_page = page_of(site, item)
@@ -199,8 +199,8 @@ def test_removed_date_folder_is_pruned_once_empty(store: SqliteStore, site: Site
     build_site(store, site)
     store.upsert([replace(item, published_at=item.published_at + timedelta(days=1))], SEEN)
     build_site(store, site)
-    assert not (site.output / "nanfangPlus/2021/12/29").exists()
-    assert (site.output / "nanfangPlus/2021/12/30/only.html").is_file()
+    assert not (site.output / "nanfangplus/2021/12/29").exists()
+    assert (site.output / "nanfangplus/2021/12/30/only.html").is_file()
 
 
 @pytest.mark.parametrize("bad_id", ["../../x", "..\\..\\x", "/etc/passwd", "a/../../b", "..", "x\x00y"])
@@ -212,7 +212,7 @@ def test_hostile_ids_stay_inside_output(store: SqliteStore, site: SiteConfig, tm
     assert report.articles == 1
     outside_after = {p for p in tmp_path.rglob("*") if not p.is_relative_to(site.output)}
     assert outside_after == outside_before
-    pages = list((site.output / "nanfangPlus/2021/12/29").iterdir())
+    pages = list((site.output / "nanfangplus/2021/12/29").iterdir())
     assert len(pages) == 1 and pages[0].suffix == ".html"
     assert view(pages[0]).h1 == article(bad_id, 0).title
 
@@ -224,7 +224,7 @@ def test_hostile_ids_stay_inside_output(store: SqliteStore, site: SiteConfig, tm
 def test_two_articles_one_path_keep_first_stored(store: SqliteStore, site: SiteConfig,
                                                  caplog: pytest.LogCaptureFixture, first_seen: datetime,
                                                  second_seen: datetime, kept: str) -> None:
-    # two sources of one outlet, same id, same day: both map to nanfangPlus/2021/12/29/dup.html
+    # two sources of one outlet, same id, same day: both map to nanfangplus/2021/12/29/dup.html
     b = article("dup", 0, source="乙源", title="乙的标题")
     a = article("dup", 5, source="甲源", title="甲的标题")
     store.upsert([a], first_seen)
@@ -232,12 +232,12 @@ def test_two_articles_one_path_keep_first_stored(store: SqliteStore, site: SiteC
     with caplog.at_level(logging.WARNING, logger="newsdesk.site"):
         report = build_site(store, site)
     assert report.articles == 1
-    page = view(site.output / "nanfangPlus/2021/12/29/dup.html")
+    page = view(site.output / "nanfangplus/2021/12/29/dup.html")
     assert page.h1 == ("乙的标题" if kept == "乙源" else "甲的标题")
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("甲源/dup" in w and "乙源/dup" in w and f"kept {kept}/dup" in w for w in warnings)
     outlet = view(site.output / "category/nanfangPlus.html")
-    assert outlet.hrefs("title") == ["/nanfangPlus/2021/12/29/dup.html"]
+    assert outlet.hrefs("title") == ["/nanfangplus/2021/12/29/dup.html"]
 
 
 def test_progress_counts_up_to_the_total(filled: SqliteStore, site: SiteConfig) -> None:

@@ -48,6 +48,11 @@ def parse_feed(fetched: Fetched, source: SourceConfig) -> list[RawItem]:
         if problem is not None and not isinstance(problem, _HARMLESS_BOZO):
             raise ParseError(source.name, f"not a feed: malformed XML ({_short(problem)})")
         return []
+    if problem is not None and not isinstance(problem, _HARMLESS_BOZO) and not any(
+            _text(e, "title") or _text(e, "link") or e.get("content") or _text(e, "summary")
+            for e in entries):
+        # the parser gave up at once: its "entries" are empty shells, not news
+        raise ParseError(source.name, f"not a feed: malformed XML ({_short(problem)})")
     if problem is not None:
         log.warning("%s: feed is not well-formed (%s); using the %d entries read",
                     source.name, _short(problem), len(entries))
