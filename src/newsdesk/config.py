@@ -307,7 +307,7 @@ def _site(check: _Checker, data: dict[str, Any], root: Path) -> SiteConfig:
 
 def _store(check: _Checker, data: dict[str, Any], root: Path) -> StoreConfig:
     check.table(data, "store", ("path",))
-    return StoreConfig(path=root / check.get(data, "store", "path", str, str(StoreConfig.path)))
+    return StoreConfig(path=root / check.get(data, "store", "path", str, ".newsdesk/newsdesk.db"))
 
 
 _FETCH_KEYS = {"timeout": "timeout_s", "connect_timeout": "connect_timeout_s", "backoff": "backoff_s"}

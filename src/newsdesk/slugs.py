@@ -17,17 +17,22 @@ def _digest(text: str, size: int = 10) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:size]
 
 
+def _keep(chars: str) -> str:
+    """pypinyin's hook for runs it has no reading for (ASCII, punctuation): keep them."""
+    return chars
+
+
 def _ascii_pinyin(text: str) -> str:
     """Chinese characters -> toneless pinyin (phrase-aware), ASCII runs kept as they are."""
     text = unicodedata.normalize("NFKC", text)
-    return "-".join(lazy_pinyin(text, errors=lambda chars: [chars]))
+    return "-".join(lazy_pinyin(text, errors=_keep))
 
 
 def category_slug(outlet: str) -> str:
     """Slug of an outlet name: 南方Plus -> nanfangPlus, 21世纪经济报道 -> 21shijijingjibaodao."""
     # pinyin syllables are joined without separators, as the original mirror did;
     # anything else that is not a letter or digit becomes one '-'
-    syllables = lazy_pinyin(unicodedata.normalize("NFKC", outlet), errors=lambda c: [c])
+    syllables = lazy_pinyin(unicodedata.normalize("NFKC", outlet), errors=_keep)
     joined = "".join(_UNSAFE.sub("-", s) if not s.isalpha() or not s.isascii() else s
                      for s in syllables)
     slug = _UNSAFE.sub("-", joined).strip("-")[:MAX_SLUG].strip("-")

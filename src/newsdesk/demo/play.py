@@ -54,7 +54,7 @@ def run_demo(folder: Path | None, *, port: int = 8000, interval_s: float = 5.0,
 
 def _say_cycle(say: Callable[[str], None], cycle: Cycle) -> None:
     failed = [r for r in cycle.reports if r.status == "failed"]
-    parts = [time.strftime("%H:%M:%S"), f"{cycle.new} new articles"]
+    parts = [time.strftime("%H:%M:%S"), f"{cycle.new} new article" + ("" if cycle.new == 1 else "s")]
     if cycle.build is not None:
         parts.append(f"site rebuilt ({cycle.build.articles} articles, {cycle.build.written} files written)")
     parts.extend(f"{r.source} failed: {r.error}" for r in failed)

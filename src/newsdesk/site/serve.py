@@ -50,7 +50,8 @@ def make_server(folder: Path, host: str = "127.0.0.1", port: int = 8000) -> Thre
 def server_url(server: ThreadingHTTPServer) -> str:
     """The http:// address a server listens on."""
     host, port = server.server_address[:2]
-    return f"http://{host}:{port}/"
+    name = host.decode() if isinstance(host, bytes) else host
+    return f"http://{name}:{port}/"
 
 
 def serve_in_thread(folder: Path, host: str, port: int) -> tuple[ThreadingHTTPServer, threading.Thread]:
