@@ -83,8 +83,12 @@ def print_fetch_reports(out: Output, reports: Sequence[SourceReport]) -> None:
             out.line(_report_line(r))
     totals = [sum(getattr(r, k) for r in reports) for k in ("new", "updated", "unchanged")]
     failed = sum(r.status == "failed" for r in reports)
-    out.line(f"fetched {len(reports)} sources: {totals[0]} new, {totals[1]} updated, "
+    out.line(f"fetched {_count(len(reports), 'source')}: {totals[0]} new, {totals[1]} updated, "
              f"{totals[2]} unchanged, {failed} failed")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _report_line(r: SourceReport) -> str:
@@ -149,9 +153,16 @@ def _run_fetch(config: Config, store: SqliteStore, args: argparse.Namespace, out
         elif not out.rich:
             out.line(_report_line(report))
 
-    if out.rich and not as_json and not out.quiet:
-        with out.console.status(f"fetching {len(sources)} sources…"):
-            reports = pipeline.fetch(config, store, sources=sources, on_report=on_report)
+    if out.rich and not as_json:
+        with out.progress("fetching") as progress:
+            done: list[SourceReport] = []
+
+            def tick(report: SourceReport) -> None:
+                done.append(report)
+                progress(len(done), len(sources))
+
+            progress(0, len(sources))
+            reports = pipeline.fetch(config, store, sources=sources, on_report=tick)
     else:
         reports = pipeline.fetch(config, store, sources=sources, on_report=on_report)
     if not as_json:
@@ -160,7 +171,7 @@ def _run_fetch(config: Config, store: SqliteStore, args: argparse.Namespace, out
         else:
             failed = sum(r.status == "failed" for r in reports)
             new = sum(r.new for r in reports)
-            out.line(f"fetched {len(reports)} sources: {new} new, {failed} failed")
+            out.line(f"fetched {_count(len(reports), 'source')}: {new} new, {failed} failed")
     return reports
 
 

@@ -108,7 +108,7 @@ class Fetcher:
                     async with asyncio.timeout_at(deadline):
                         answer = await self._attempt(self._client, target, validators, guard)
                 except TimeoutError as exc:
-                    log.warning("%s: GET %s: no complete answer within %s s", source, url, s.timeout_s)
+                    log.info("%s: GET %s: no complete answer within %s s", source, url, s.timeout_s)
                     raise FetchError(source, f"timed out after {reasons.seconds(s.timeout_s)}") from exc
                 except _Failure as failure:
                     delay = self._retry_delay(source, url, failure, attempt, deadline - loop.time())
@@ -123,7 +123,7 @@ class Fetcher:
         """Seconds to wait before the next attempt; raises FetchError when none should follow."""
         made = f" (after {attempt} attempts)" if attempt > 1 else ""
         if not failure.retryable or attempt > self.settings.retries:
-            log.warning("%s: GET %s failed: %s%s", source, url, failure.reason, made)
+            log.info("%s: GET %s failed: %s%s", source, url, failure.reason, made)
             if failure.__cause__ is not None:
                 log.debug("%s: GET %s: underlying error", source, url, exc_info=failure.__cause__)
             raise FetchError(source, failure.reason + made) from failure
@@ -134,7 +134,7 @@ class Fetcher:
             raise FetchError(source, f"{label}, retry after {wait:.0f} s") from failure
         delay = max(backoff_delay(attempt, self.settings.backoff_s), wait or 0.0)
         if delay >= remaining_s:
-            log.warning("%s: GET %s failed: %s%s; no time left to retry", source, url, failure.reason, made)
+            log.info("%s: GET %s failed: %s%s; no time left to retry", source, url, failure.reason, made)
             raise FetchError(source, failure.reason + made) from failure
         return delay
 
