@@ -27,7 +27,7 @@ def run_demo(folder: Path | None, *, port: int = 8000, interval_s: float = 5.0,
         server = make_server(config.site.output, "127.0.0.1", port) if port else None
         config.site.output.mkdir(parents=True, exist_ok=True)
         with open_store(config.store.path) as store:
-            say(f"demo folder: {root}")
+            say(f"demo folder: {root.resolve()}")
             say(f"newswire: {len(wire.outlets())} made-up outlets at {wire.base_url}")
             first = run_cycle(config, store, sources=config.sources)
             _say_cycle(say, first)
