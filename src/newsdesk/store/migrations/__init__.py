@@ -90,8 +90,61 @@ _INITIAL = (
     "CREATE INDEX fetch_log_by_source ON fetch_log (source, id)",
 )
 
+# de-duplication: exact keys and MinHash bands per article, its story, and the
+# exact duplicates other outlets carried (stored once, remembered as aliases)
+_STORIES = (
+    """
+    CREATE TABLE fingerprints (
+        source        TEXT NOT NULL,
+        id            TEXT NOT NULL,
+        outlet        TEXT NOT NULL,
+        published_at  TEXT NOT NULL,
+        link_key      TEXT,
+        text_key      TEXT,
+        signature     BLOB NOT NULL,
+        story_source  TEXT NOT NULL,
+        story_id      TEXT NOT NULL,
+        similarity    REAL NOT NULL DEFAULT 1.0,
+        PRIMARY KEY (source, id),
+        FOREIGN KEY (source, id) REFERENCES articles (source, id) ON DELETE CASCADE
+    )
+    """,
+    "CREATE INDEX fingerprints_by_link ON fingerprints (link_key) WHERE link_key IS NOT NULL",
+    "CREATE INDEX fingerprints_by_text ON fingerprints (text_key) WHERE text_key IS NOT NULL",
+    "CREATE INDEX fingerprints_by_story ON fingerprints (story_source, story_id)",
+    """
+    CREATE TABLE fingerprint_bands (
+        band          TEXT NOT NULL,
+        source        TEXT NOT NULL,
+        id            TEXT NOT NULL,
+        PRIMARY KEY (band, source, id),
+        FOREIGN KEY (source, id) REFERENCES fingerprints (source, id) ON DELETE CASCADE
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX fingerprint_bands_by_article ON fingerprint_bands (source, id)",
+    """
+    CREATE TABLE aliases (
+        source     TEXT NOT NULL,
+        id         TEXT NOT NULL,
+        outlet     TEXT NOT NULL,
+        category   TEXT NOT NULL,
+        title      TEXT NOT NULL,
+        link       TEXT,
+        of_source  TEXT NOT NULL,
+        of_id      TEXT NOT NULL,
+        seen_at    TEXT NOT NULL,
+        PRIMARY KEY (source, id),
+        FOREIGN KEY (of_source, of_id) REFERENCES articles (source, id) ON DELETE CASCADE
+    )
+    """,
+    "CREATE INDEX aliases_by_target ON aliases (of_source, of_id)",
+    "ALTER TABLE fetch_log ADD COLUMN filtered INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE fetch_log ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL),
+    Migration(2, "stories, fingerprints and aliases", _STORIES),
 )
 
 LATEST = MIGRATIONS[-1].version
