@@ -18,6 +18,7 @@ from newsdesk.config import SiteConfig
 from newsdesk.errors import OutputError
 from newsdesk.models import BuildReport, SafeHtml, StoredArticle
 from newsdesk.site.feeds import FeedEntry, atom_feed, feed_entry, http_link
+from newsdesk.site.search import build_search_index, search_page
 from newsdesk.site.write import MANIFEST, read_manifest, remove_stale, write_atomic, write_manifest
 from newsdesk.store.base import Store
 
@@ -382,6 +383,12 @@ def build_site(store: Store, site: SiteConfig, *, progress: Progress | None = No
         produced.add(path)
         if progress is not None:
             progress(min(len(produced), total), total)
+
+    # search: re-indexes only the months whose articles changed (site/search.py); the report counts pages
+    searched = build_search_index(store, plan.articles.values(), site.tz, output,
+                                  _environment().get_template("search.html")
+                                  .render(page=search_page(_chrome(site))).encode("utf-8"))
+    produced.update(searched.files)
 
     removed = remove_stale(output, previous - produced)
     write_manifest(output, produced)

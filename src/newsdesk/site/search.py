@@ -1,0 +1,425 @@
+"""Client-side full-text search: a positional character-bigram index in small static JSON files.
+
+Every run of letters and digits in an article's title, lead and body is cut into
+overlapping two-character pieces (bigrams) with their positions. A query term of
+n characters matches a document when its n-1 bigrams occur at consecutive
+positions there, which is exactly "the term is a substring of the text": 清远
+matches only where 清 and 远 stand side by side. The index is split by month of
+publication into segments, and each segment's bigrams are hashed into buckets, so
+a query downloads only the buckets of its own bigrams; a build re-indexes only the
+segments whose articles changed. `static/search.js` reads the same files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Protocol
+
+from newsdesk import urls
+from newsdesk.errors import OutputError
+from newsdesk.site.write import write_atomic
+from newsdesk.store.base import Store
+
+FORMAT = 1
+SEARCH_PAGE = "search.html"
+INDEX_DIR = "search"
+INDEX_FILE = f"{INDEX_DIR}/index.json"
+MIN_TERM = 2  # one character matches nearly every Chinese article; the page asks for two
+DOCS_PER_CHUNK = 100  # result metadata comes in chunks so a query fetches only the chunks of its hits
+BUCKET_TARGET_BYTES = 64_000  # aim for buckets about this size: few requests, little waste per query
+MAX_BUCKETS = 1024
+
+# a term is a run of letters and digits; JavaScript's [\p{L}\p{N}]+ draws the same lines
+_RUN = re.compile(r"[^\W_]+")
+_BLOCK_TAGS = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr",
+                         "td", "th", "table", "caption", "blockquote", "pre", "figure", "figcaption",
+                         "hr", "section", "article", "header", "footer", "dt", "dd", "dl"})
+
+
+class IndexRef(Protocol):
+    """What the index needs to know of an article without its body (build.ArticleRef fits)."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def outlet(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def published_at(self) -> datetime: ...
+    @property
+    def revision(self) -> int: ...
+    @property
+    def path(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """search.html: the search form; results are filled in by static/search.js."""
+
+    chrome: object  # build.Chrome; typed loosely so build can import this module
+    title: str
+    index_href: str
+    script_href: str
+    min_term: int
+
+
+@dataclass(frozen=True, slots=True)
+class SearchBuild:
+    """What writing the index did: every file it owns, and which segments were re-indexed."""
+
+    files: tuple[str, ...]
+    written: int
+    unchanged: int
+    reindexed: tuple[str, ...]  # segment ids built from article bodies this time
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One search result."""
+
+    href: str
+    title: str
+    outlet: str
+    time_text: str
+
+
+SEARCH_SCRIPT = "static/search.js"
+
+
+def search_page(chrome: object) -> SearchPage:
+    """The search page's context."""
+    return SearchPage(chrome=chrome, title="搜索", index_href=urls.href(INDEX_FILE),
+                      script_href=urls.href(SEARCH_SCRIPT), min_term=MIN_TERM)
+
+
+# ---------------------------------------------------------------- text
+
+
+class _TextOfHtml(HTMLParser):
+    """Collects the text of sanitized HTML; block elements separate words, inline ones do not."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_text(body_html: str) -> str:
+    """The readable text of (already sanitized) article HTML."""
+    parser = _TextOfHtml()
+    parser.feed(body_html)
+    parser.close()
+    return "".join(parser.parts)
+
+
+def normalize(text: str) -> str:
+    """Fold width and case the way search.js does (NFKC, then lower case)."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def document_text(title: str, lead: str | None, body_html: str) -> str:
+    """The normalized text an article is searched by: title, lead and body, kept apart by newlines."""
+    return normalize("\n".join((title, lead or "", html_text(body_html))))
+
+
+def query_terms(query: str) -> list[str]:
+    """The terms of a query: its runs of letters and digits, normalized, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for match in _RUN.finditer(normalize(query)):
+        seen.setdefault(match.group(), None)
+    return list(seen)
+
+
+def usable_terms(terms: Sequence[str]) -> list[str]:
+    """Terms long enough to search by: a single character would match nearly every article."""
+    return [t for t in terms if len(t) >= MIN_TERM]
+
+
+def bucket_of(bigram: str, buckets: int) -> int:
+    """FNV-1a (32 bit) over the code points of `bigram`, modulo `buckets`; search.js computes the same."""
+    h = 0x811C9DC5
+    for char in bigram:
+        h = ((h ^ ord(char)) * 0x01000193) & 0xFFFFFFFF
+    return h % buckets
+
+
+def bigram_positions(text: str) -> dict[str, list[int]]:
+    """Every bigram inside a run of letters and digits, with the offsets where it starts."""
+    found: dict[str, list[int]] = {}
+    for match in _RUN.finditer(text):
+        run, start = match.group(), match.start()
+        for i in range(len(run) - 1):
+            bigram = run[i:i + 2]
+            spots = found.get(bigram)
+            if spots is None:
+                found[bigram] = [start + i]
+            else:
+                spots.append(start + i)
+    return found
+
+
+def contains_term(postings: dict[str, dict[int, list[int]]], term: str) -> set[int]:
+    """Documents where `term`'s bigrams stand at consecutive positions: exact substring matches.
+
+    `postings` maps a bigram to {document: sorted positions}.
+    """
+    grams = [term[i:i + 2] for i in range(len(term) - 1)]
+    lists = [postings.get(g) for g in grams]
+    if not grams or any(not p for p in lists):
+        return set()
+    present = [p for p in lists if p is not None]
+    candidates = set(present[0]).intersection(*present[1:])
+    hits: set[int] = set()
+    for doc in candidates:
+        later = [set(p[doc]) for p in present[1:]]
+        if any(all(start + k + 1 in spots for k, spots in enumerate(later)) for start in present[0][doc]):
+            hits.add(doc)
+    return hits
+
+
+# ---------------------------------------------------------------- encoding
+
+
+def _encode_postings(by_doc: dict[int, list[int]]) -> list[int]:
+    """[doc gap, count, first position, position gaps..., doc gap, ...]: small numbers, short JSON."""
+    flat: list[int] = []
+    last_doc = 0
+    for doc in sorted(by_doc):
+        spots = by_doc[doc]
+        flat += (doc - last_doc, len(spots), spots[0])
+        flat += (b - a for a, b in zip(spots, spots[1:], strict=False))
+        last_doc = doc
+    return flat
+
+
+def decode_postings(flat: Sequence[int]) -> dict[int, list[int]]:
+    """The inverse of the bucket encoding: {document: positions}."""
+    out: dict[int, list[int]] = {}
+    i = doc = 0
+    while i < len(flat):
+        doc += flat[i]
+        count = flat[i + 1]
+        spots = [flat[i + 2]]
+        for gap in flat[i + 3:i + 2 + count]:
+            spots.append(spots[-1] + gap)
+        out[doc] = spots
+        i += 2 + count
+    return out
+
+
+def _json(value: object) -> bytes:
+    return (json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n").encode()
+
+
+# ---------------------------------------------------------------- segments
+
+
+def segment_of(published_at: datetime, tz: tzinfo) -> str:
+    """The segment (month of publication in the site's zone, `YYYY-MM`) an article is indexed in."""
+    return f"{published_at.astimezone(tz):%Y-%m}"
+
+
+def bucket_path(segment: str, bucket: int) -> str:
+    """One bucket of one segment's postings."""
+    return f"{INDEX_DIR}/{segment}/b{bucket}.json"
+
+
+def chunk_path(segment: str, chunk: int) -> str:
+    """One chunk of one segment's result metadata."""
+    return f"{INDEX_DIR}/{segment}/d{chunk}.json"
+
+
+def _order(ref: IndexRef) -> tuple[datetime, str, str]:
+    return (ref.published_at, ref.source, ref.id)
+
+
+def _fingerprint(members: Sequence[IndexRef], tz: tzinfo) -> str:
+    """Changes when any article of the segment is added, removed, revised or moved."""
+    digest = hashlib.sha256(f"{FORMAT}\0{tz}\0".encode())
+    for ref in members:
+        digest.update("\0".join((ref.source, ref.id, str(ref.revision), ref.path, ref.title, ref.outlet,
+                                 ref.published_at.isoformat())).encode("utf-8", "surrogatepass"))
+        digest.update(b"\1")
+    return digest.hexdigest()[:24]
+
+
+def _segment_files(entry: dict[str, object]) -> list[str] | None:
+    """The files a segment entry of index.json owns, or None when the entry is malformed."""
+    seg, buckets, docs = entry.get("id"), entry.get("buckets"), entry.get("docs")
+    if not isinstance(seg, str) or not isinstance(buckets, int) or not isinstance(docs, int):
+        return None
+    chunks = -(-docs // DOCS_PER_CHUNK)
+    return [bucket_path(seg, b) for b in range(buckets)] + [chunk_path(seg, c) for c in range(chunks)]
+
+
+def _read_previous(output: Path) -> dict[str, dict[str, object]]:
+    """Segment entries of the last build's index.json by id; empty when missing or unreadable."""
+    try:
+        data = json.loads((output / INDEX_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # no usable previous index: everything is re-indexed, which is always correct
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("docs_per_chunk") != DOCS_PER_CHUNK:
+        return {}
+    segments = data.get("segments")
+    if not isinstance(segments, list):
+        return {}
+    return {e["id"]: e for e in segments if isinstance(e, dict) and isinstance(e.get("id"), str)}
+
+
+def _time_text(moment: datetime, tz: tzinfo) -> str:
+    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M}"
+
+
+def _index_segment(store: Store, segment: str, members: Sequence[IndexRef],
+                   tz: tzinfo) -> tuple[int, list[tuple[str, bytes]]]:
+    """Read the segment's articles from the store; returns its bucket count and files."""
+    postings: dict[str, dict[int, list[int]]] = {}
+    docs: list[list[str]] = []
+    for doc, ref in enumerate(members):
+        stored = store.get_article(ref.source, ref.id)
+        if stored is None:
+            text = normalize(ref.title)  # removed since planning: still findable by its title
+        else:
+            article = stored.article
+            text = document_text(article.title, article.lead, article.body_html)
+        for bigram, spots in bigram_positions(text).items():
+            postings.setdefault(bigram, {})[doc] = spots
+        docs.append([urls.href(ref.path), ref.title, ref.outlet, _time_text(ref.published_at, tz)])
+    encoded = {gram: _encode_postings(by_doc) for gram, by_doc in postings.items()}
+    # sized from the data so a bucket stays near the target however big the month is
+    approx = sum(len(g) * 3 + 4 + 3 * len(v) for g, v in encoded.items())
+    buckets = 1
+    while buckets < MAX_BUCKETS and approx / buckets > BUCKET_TARGET_BYTES:
+        buckets *= 2
+    split: list[dict[str, list[int]]] = [{} for _ in range(buckets)]
+    for gram, flat in encoded.items():
+        split[bucket_of(gram, buckets)][gram] = flat
+    files = [(bucket_path(segment, b), _json(part)) for b, part in enumerate(split)]
+    files += [(chunk_path(segment, c // DOCS_PER_CHUNK), _json(docs[c:c + DOCS_PER_CHUNK]))
+              for c in range(0, len(docs), DOCS_PER_CHUNK)]
+    return buckets, files
+
+
+def build_search_index(store: Store, refs: Iterable[IndexRef], tz: tzinfo, output: Path,
+                       page_html: bytes) -> SearchBuild:
+    """Write search.html and the index under search/, re-indexing only changed segments.
+
+    A segment whose fingerprint matches the last build's and whose files are all
+    there is left alone without reading its articles; index.json is written last,
+    so a crash part-way leaves at worst segments that the next build redoes.
+    Raises OutputError, StoreError.
+    """
+    by_segment: dict[str, list[IndexRef]] = {}
+    for ref in refs:
+        by_segment.setdefault(segment_of(ref.published_at, tz), []).append(ref)
+    previous = _read_previous(output)
+    entries: list[dict[str, object]] = []
+    files: list[str] = [SEARCH_PAGE]
+    written = unchanged = 0
+    reindexed: list[str] = []
+
+    def put(path: str, data: bytes) -> None:
+        nonlocal written, unchanged
+        if write_atomic(urls.resolve_inside(output, path), data):
+            written += 1
+        else:
+            unchanged += 1
+
+    put(SEARCH_PAGE, page_html)
+    for segment in sorted(by_segment, reverse=True):
+        members = sorted(by_segment[segment], key=_order, reverse=True)  # newest first = result order
+        fingerprint = _fingerprint(members, tz)
+        old = previous.get(segment)
+        old_files = _segment_files(old) if old is not None else None
+        if old is not None and old.get("fp") == fingerprint and old_files is not None \
+                and all((output / f).is_file() for f in old_files):
+            entries.append(old)
+            files += old_files
+            unchanged += len(old_files)
+            continue
+        buckets, segment_files = _index_segment(store, segment, members, tz)
+        for path, data in segment_files:
+            put(path, data)
+        files += [path for path, _ in segment_files]
+        entries.append({"id": segment, "docs": len(members), "buckets": buckets, "fp": fingerprint})
+        reindexed.append(segment)
+    index = {"format": FORMAT, "docs_per_chunk": DOCS_PER_CHUNK, "min_term": MIN_TERM, "segments": entries}
+    put(INDEX_FILE, _json(index))
+    files.append(INDEX_FILE)
+    return SearchBuild(files=tuple(files), written=written, unchanged=unchanged, reindexed=tuple(reindexed))
+
+
+# ---------------------------------------------------------------- reading the built index
+
+
+def _load(output: Path, path: str) -> object:
+    try:
+        return json.loads(urls.resolve_inside(output, path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise OutputError(f"{output}: no search index at {path}: run `newsdesk build` first") from exc
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"{output / path}: unreadable search index file: {exc}") from exc
+
+
+def search_index(output: Path, query: str, *, limit: int | None = None) -> list[Hit]:
+    """Search the built index under `output` as search.js does; newest first. Raises OutputError."""
+    terms = usable_terms(query_terms(query))
+    if not terms:
+        return []
+    index = _load(output, INDEX_FILE)
+    if not isinstance(index, dict) or index.get("format") != FORMAT:
+        raise OutputError(f"{output / INDEX_FILE}: search index of another format: run `newsdesk build`")
+    hits: list[Hit] = []
+    for entry in index.get("segments", []):
+        for doc in _segment_hits(output, entry, terms):
+            chunk = _load(output, chunk_path(entry["id"], doc // DOCS_PER_CHUNK))
+            assert isinstance(chunk, list)
+            href, title, outlet, when = chunk[doc % DOCS_PER_CHUNK]
+            hits.append(Hit(href=href, title=title, outlet=outlet, time_text=when))
+            if limit is not None and len(hits) >= limit:
+                return hits
+    return hits
+
+
+def _segment_hits(output: Path, entry: dict[str, object], terms: Sequence[str]) -> Iterator[int]:
+    """Documents of one segment matching every term, in index order (newest first)."""
+    seg, buckets = entry["id"], entry["buckets"]
+    assert isinstance(seg, str) and isinstance(buckets, int)
+    grams = {t[i:i + 2] for t in terms for i in range(len(t) - 1)}
+    postings: dict[str, dict[int, list[int]]] = {}
+    loaded: dict[int, dict[str, list[int]]] = {}
+    for gram in grams:
+        b = bucket_of(gram, buckets)
+        if b not in loaded:
+            part = _load(output, bucket_path(seg, b))
+            loaded[b] = part if isinstance(part, dict) else {}
+        if gram in loaded[b]:
+            postings[gram] = decode_postings(loaded[b][gram])
+    matched: set[int] | None = None
+    for term in terms:
+        found = contains_term(postings, term)
+        matched = found if matched is None else matched & found
+        if not matched:
+            return
+    yield from sorted(matched or ())
