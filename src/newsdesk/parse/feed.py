@@ -71,8 +71,11 @@ def feed_bytes(fetched: Fetched) -> bytes:
     if body.startswith(_BOMS) or not fetched.text:
         return body  # a byte order mark settles the encoding for every reader
     declared = declared_encoding(body) or "utf-8"
-    if _codec(declared) == _codec(fetched.encoding):
+    if _codec(declared) == _codec(fetched.encoding) and _decodes(body, fetched.encoding):
         return body
+    # a few bytes the declared codec cannot read would make feedparser re-guess the
+    # whole document (latin-2 mojibake in every title); the fetch stage's text has
+    # replacement characters there instead, so hand over that
     text = fetched.text.lstrip("\ufeff")
     # without a declaration XML means UTF-8, so only a declared name needs rewriting
     text = _PROLOG_ENCODING.sub(r"\1\2utf-8\2", text, count=1)
@@ -84,6 +87,14 @@ def declared_encoding(body: bytes) -> str | None:
     head = body[:512].decode("ascii", errors="replace")
     match = _PROLOG_ENCODING.match(head)
     return (match.group(3).strip() or None) if match else None
+
+
+def _decodes(body: bytes, codec: str) -> bool:
+    try:
+        body.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
 
 
 def _codec(name: str) -> str:
