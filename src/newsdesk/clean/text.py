@@ -13,6 +13,10 @@ _MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|<!--|&(?:#\d+|#x
 _BLOCK_END = re.compile(r"(?i)(<br\s*/?>|</(?:p|div|li|h[1-6]|tr|td|th|blockquote|pre|figure|figcaption|"
                         r"table|caption|ul|ol)\s*>|<hr\s*/?>)")
 _SPACE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
+# control characters (XML 1.0 cannot even carry most of them, so the Atom feed and the page
+# would disagree) and bidi embeddings, overrides and isolates ("\u202egnp.exe" shows as
+# "exe.png"): plain text keeps none of them; whitespace controls become spaces above
+_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 _SENTENCE_END = re.compile(r"[。！？!?…]+[”」』）)\"']?|\.(?=\s|$)")
 MAX_TAGS = 10_000  # see clean.sanitize: html5ever is quadratic in deep nesting
 _TAG_START = re.compile(r"<[A-Za-z]")
@@ -33,7 +37,7 @@ def plain_text(html_or_text: str) -> str:
         text = _BLOCK_END.sub(r"\1 ", text)
         # nh3 keeps the text of every tag it strips and drops script/style with their content
         text = html.unescape(nh3.clean(text, tags=set(), clean_content_tags=set(_DROPPED)))
-    return _SPACE.sub(" ", text).strip()
+    return _SPACE.sub(" ", _INVISIBLE.sub("", text)).strip()
 
 
 def cut_at_sentence(text: str, limit: int) -> str:
