@@ -181,9 +181,9 @@ def cmd_fetch(args: argparse.Namespace, out: Output) -> int:
         return _fetch_exit(_run_fetch(config, store, args, out))
 
 
-def _run_build(config: Config, store: SqliteStore, out: Output) -> BuildReport:
+def _run_build(config: Config, store: SqliteStore, out: Output, full: bool = False) -> BuildReport:
     with out.progress("building") as progress:
-        report = pipeline.build(config, store, progress=progress)
+        report = pipeline.build(config, store, progress=progress, full=full)
     print_build_report(out, report)
     return report
 
@@ -191,7 +191,7 @@ def _run_build(config: Config, store: SqliteStore, out: Output) -> BuildReport:
 def cmd_build(args: argparse.Namespace, out: Output) -> int:
     config = _config(args)
     with _store(config) as store:
-        _run_build(config, store, out)
+        _run_build(config, store, out, full=args.full)
     return EXIT_OK
 
 
@@ -330,7 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object per source")
     p.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
 
-    command("build", "render the site from the store into [site] output", cmd_build)
+    p = command("build", "render the site from the store into [site] output", cmd_build)
+    p.add_argument("--full", action="store_true",
+                   help="render every page, not only those whose inputs changed since the last build")
 
     p = command("update", "fetch every source, then build the site", cmd_update)
     p.add_argument("--json", action="store_true", help="print one JSON object per source")

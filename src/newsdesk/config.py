@@ -36,6 +36,10 @@ class SiteConfig:
     home_per_outlet: int = 5
     home_latest: int = 50
     feed_entries: int = 50
+    per_page: int = 50  # articles per outlet page; numbered pages keep their URLs as news arrives
+    theme: Path | None = None  # a folder whose templates/ and static/ override the built-in ones
+    latest_poll_s: int = 60  # how often pages poll latest.json for new articles; 0 turns it off
+    workers: int = 0  # processes rendering article pages in a full build; 0: one per CPU core
 
     @property
     def tz(self) -> ZoneInfo:
@@ -302,7 +306,23 @@ def _site(check: _Checker, data: dict[str, Any], root: Path) -> SiteConfig:
         home_per_outlet=check.positive(data, "site", "home_per_outlet", int, d.home_per_outlet),
         home_latest=check.positive(data, "site", "home_latest", int, d.home_latest),
         feed_entries=check.positive(data, "site", "feed_entries", int, d.feed_entries),
+        per_page=check.positive(data, "site", "per_page", int, d.per_page),
+        theme=_theme(check, data, root),
+        latest_poll_s=check.positive(data, "site", "latest_poll_s", int, d.latest_poll_s, minimum=0),
+        workers=check.positive(data, "site", "workers", int, d.workers, minimum=0),
     )
+
+
+def _theme(check: _Checker, data: dict[str, Any], root: Path) -> Path | None:
+    """[site] theme: a folder (relative to the config file) that must exist."""
+    name: str | None = check.get(data, "site", "theme", str, None)
+    if name is None:
+        return None
+    folder = root / name
+    if not folder.is_dir():
+        check.fail("site", "theme", f"theme folder {str(folder)!r} does not exist")
+        return None
+    return folder
 
 
 def _store(check: _Checker, data: dict[str, Any], root: Path) -> StoreConfig:

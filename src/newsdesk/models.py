@@ -88,6 +88,21 @@ class StoredArticle:
 
 
 @dataclass(frozen=True, slots=True)
+class ArticleHead:
+    """An article without its body: what list pages, paths and build manifests need."""
+
+    source: str
+    id: str
+    outlet: str
+    category: str
+    title: str
+    published_at: datetime
+    first_seen_at: datetime
+    changed_at: datetime
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
 class UpsertCounts:
     """What one `Store.upsert` did."""
 

@@ -184,11 +184,11 @@ async def _complete_fulltext(fetcher: Fetcher, store: Store, source: SourceConfi
     return list(await asyncio.gather(*(complete(a) for a in articles)))
 
 
-def build(config: Config, store: Store, *, progress: Progress | None = None) -> BuildReport:
-    """Render the site from the store into [site] output; raises OutputError."""
+def build(config: Config, store: Store, *, progress: Progress | None = None, full: bool = False) -> BuildReport:
+    """Render the site from the store into [site] output (only changed pages unless `full`); raises OutputError."""
     from newsdesk.site.build import build_site
 
-    return build_site(store, config.site, progress=progress)
+    return build_site(store, config.site, progress=progress, full=full)
 
 
 def update(config: Config, store: Store, *, on_report: OnReport | None = None,

@@ -1,14 +1,23 @@
-"""Render the static site from the store: gather page specs, render them, write what changed."""
+"""Build the static site from the store: plan every page with a key, render only what changed, write atomically.
+
+The manifest (`.newsdesk-manifest.json`) maps each file the build owns to the key of
+its inputs. An incremental build renders a page only when its key differs; `full`
+renders every page. Either way each file is written atomically and only when its
+bytes change, and the manifest is written last, so any sequence of builds, crashed
+ones included, converges on the tree a single full build makes.
+"""
 
 from __future__ import annotations
 
-import itertools
+import json
 import logging
+import os
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
-from importlib import resources
+from multiprocessing import get_context
 from pathlib import Path
 
 import jinja2
@@ -16,173 +25,36 @@ import jinja2
 from newsdesk import urls
 from newsdesk.config import SiteConfig
 from newsdesk.errors import OutputError
-from newsdesk.models import BuildReport, SafeHtml, StoredArticle
-from newsdesk.site.feeds import FeedEntry, atom_feed, feed_entry, http_link
+from newsdesk.models import BuildReport, StoredArticle
+from newsdesk.site.feeds import FeedEntry, atom_feed, feed_entry, http_link, json_feed
+from newsdesk.site.pages import ArticleNav, ArticlePage, Chrome, digest
+from newsdesk.site.plan import LATEST, ROBOTS, ArticleRef, FeedSpec, SitePlan, plan_site
+from newsdesk.site.render import (
+    SEARCH_BOX,
+    ArticleJob,
+    environment,
+    has_template,
+    render,
+    render_articles,
+    static_files,
+    template_sources,
+)
 from newsdesk.site.search import build_search_index, search_page
-from newsdesk.site.write import MANIFEST, read_manifest, remove_stale, write_atomic, write_manifest
+from newsdesk.site.write import MANIFEST, PENDING, read_inputs, remove_stale, write_atomic, write_inputs
 from newsdesk.store.base import Store
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 STYLESHEET = "static/style.css"
-_OUTLET_SUFFIX = "新闻"  # the original mirror titled outlet pages "<outlet>新闻"
+LIVE_SCRIPT = "static/live.js"
+SITEMAP_DIR = "sitemaps"
+SITEMAP_CHUNK = 10_000  # URLs per sitemap file; the protocol allows 50,000
+_CHUNK = 200  # article pages per worker task
+_PARALLEL_FROM = 1_000  # fewer article pages than this render in-process: a pool costs more than it saves
+_FORMAT = "3"  # bump when a change to the build code (not templates) alters output bytes
 
-
-# ---------------------------------------------------------------- page contexts
-
-
-@dataclass(frozen=True, slots=True)
-class Chrome:
-    """What every page shares: the site's name, language and fixed links."""
-
-    site_title: str
-    language: str
-    description: str
-    home_href: str
-    feed_href: str
-    css_href: str
-
-
-@dataclass(frozen=True, slots=True)
-class ListItem:
-    """One article in a list: its title, page link, outlet and time."""
-
-    title: str
-    href: str
-    outlet: str
-    outlet_href: str
-    time_text: str
-    time_iso: str
-
-
-@dataclass(frozen=True, slots=True)
-class OutletLink:
-    """A link to one outlet page with its article count."""
-
-    title: str
-    href: str
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class OutletSection:
-    """An outlet's block on the home page: its latest articles and a link to the rest."""
-
-    outlet: OutletLink
-    items: tuple[ListItem, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class HomePage:
-    """index.html: the latest articles across outlets, then a section per outlet."""
-
-    chrome: Chrome
-    title: str
-    latest: tuple[ListItem, ...]
-    sections: tuple[OutletSection, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class OutletPage:
-    """category/<slug>.html: every article of one outlet, newest first."""
-
-    chrome: Chrome
-    title: str
-    outlet: str
-    items: tuple[ListItem, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ArticlePage:
-    """One article's page."""
-
-    chrome: Chrome
-    title: str
-    outlet: str
-    outlet_title: str
-    outlet_href: str
-    time_text: str
-    time_iso: str
-    author: str | None
-    lead: str | None
-    body_html: SafeHtml  # sanitized by clean; the one value templates mark safe
-    original: str | None  # the outlet's page, only when an http(s) URL
-
-
-@dataclass(frozen=True, slots=True)
-class NotFoundPage:
-    """404.html: a way back from a missing page."""
-
-    chrome: Chrome
-    title: str
-    outlets: tuple[OutletLink, ...]
-
-
-# ---------------------------------------------------------------- gathered facts
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleRef:
-    """A light record of one stored article (no body): enough for lists and paths."""
-
-    source: str
-    id: str
-    outlet: str
-    category: str
-    title: str
-    published_at: datetime
-    first_seen_at: datetime
-    changed_at: datetime  # with revision, what an incremental build would compare
-    revision: int
-    path: str
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """The store's key of the article."""
-        return (self.source, self.id)
-
-    @property
-    def stored_order(self) -> tuple[datetime, str, str]:
-        """Which of two articles was stored first (it keeps a contested path)."""
-        return (self.first_seen_at, self.source, self.id)
-
-
-@dataclass(frozen=True, slots=True)
-class PageSpec:
-    """One page to render: where it goes, which template, with which context."""
-
-    path: str
-    template: str
-    context: object
-
-
-@dataclass(frozen=True, slots=True)
-class SitePlan:
-    """Everything gathered before rendering: list pages and the articles that get pages."""
-
-    pages: tuple[PageSpec, ...]
-    articles: dict[tuple[str, str], ArticleRef]  # only the ones that own their path
-    outlet_titles: dict[str, str]  # category slug -> page title
-
-    @property
-    def total(self) -> int:
-        """Pages to write, the feed included."""
-        return len(self.pages) + len(self.articles) + 1
-
-
-# ---------------------------------------------------------------- helpers
-
-
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("newsdesk.site", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "xml"]),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+__all__ = ["ArticleRef", "Chrome", "build_site", "time_text"]
 
 
 def time_text(moment: datetime, tz: tzinfo) -> str:
@@ -192,116 +64,30 @@ def time_text(moment: datetime, tz: tzinfo) -> str:
     return f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:5]}"
 
 
-def outlet_title(outlet: str) -> str:
-    """The outlet page's title, `<outlet>新闻`, without doubling a trailing 新闻."""
-    return outlet if outlet.endswith(_OUTLET_SUFFIX) else outlet + _OUTLET_SUFFIX
+def _environment(theme: Path | None = None) -> jinja2.Environment:
+    return environment(theme)
 
 
 def _chrome(site: SiteConfig) -> Chrome:
     return Chrome(site_title=site.title, language=site.language, description=site.description,
                   home_href=urls.href(urls.HOME), feed_href=urls.href(urls.ATOM),
-                  css_href=urls.href(STYLESHEET))
+                  json_feed_href=urls.href(urls.JSON_FEED), css_href=urls.href(STYLESHEET),
+                  archive_href=urls.href("archive/index.html"), latest_href=urls.href(LATEST),
+                  live_js_href=urls.href(LIVE_SCRIPT), poll_s=site.latest_poll_s,
+                  search_box=has_template(_environment(site.theme), SEARCH_BOX))
 
 
-def _list_item(ref: ArticleRef, tz: tzinfo) -> ListItem:
-    local = ref.published_at.astimezone(tz)
-    return ListItem(title=ref.title, href=urls.href(ref.path), outlet=ref.outlet,
-                    outlet_href=urls.href(urls.category_path(ref.category)),
-                    time_text=f"{local:%Y-%m-%d %H:%M}", time_iso=local.isoformat(timespec="seconds"))
+def _salt(site: SiteConfig, env: jinja2.Environment, chrome: Chrome) -> str:
+    """What every page depends on besides its own data: settings, templates, build format."""
+    # the output folder is where, not what: two folders built from one store get one manifest
+    settings = replace(site, output=Path("."), theme=None)
+    return digest(_FORMAT, settings, chrome, template_sources(env))
 
 
-# ---------------------------------------------------------------- gather
-
-
-def _fits(output: Path, path: str) -> bool:
-    """Whether `path` stays inside `output`; logs why not."""
-    try:
-        urls.resolve_inside(output, path)
-    except OutputError as exc:
-        log.warning("skipping a page: %s", exc)
-        return False
-    return True
-
-
-def _claim_paths(store: Store, site: SiteConfig) -> dict[str, ArticleRef]:
-    """Stream the store once; each article page path goes to the article stored first."""
-    tz = site.tz
-    owners: dict[str, ArticleRef] = {}
-    safe: dict[str, bool] = {}
-    for stored in store.iter_articles(newest_first=True):
-        article = stored.article
-        path = urls.post_path(article.category, article.published_at, article.id, tz)
-        if article.category not in safe:
-            # the date and safe_id parts of a post path are always clean; only the slug can stray
-            safe[article.category] = _fits(site.output, path) \
-                and _fits(site.output, urls.category_path(article.category))
-        if not safe[article.category]:
-            continue
-        ref = ArticleRef(source=article.source, id=article.id, outlet=article.outlet,
-                         category=article.category, title=article.title,
-                         published_at=article.published_at, first_seen_at=stored.first_seen_at,
-                         changed_at=stored.changed_at, revision=stored.revision, path=path)
-        held = owners.get(path)
-        if held is None:
-            owners[path] = ref
-            continue
-        kept, lost = (held, ref) if held.stored_order <= ref.stored_order else (ref, held)
-        owners[path] = kept
-        log.warning("%s/%s and %s/%s both map to %s; kept %s/%s (stored first)",
-                    kept.source, kept.id, lost.source, lost.id, path, kept.source, kept.id)
-    return owners
-
-
-def plan_site(store: Store, site: SiteConfig) -> SitePlan:
-    """Gather every page of the site without rendering any; raises StoreError, OutputError."""
-    tz = site.tz
-    chrome = _chrome(site)
-    owners = _claim_paths(store, site)
-    # newest first again: the dict above is in stream order, but a collision may have swapped in an older ref
-    refs = sorted(owners.values(), key=lambda r: (r.published_at, r.source, r.id), reverse=True)
-
-    by_category: dict[str, list[ArticleRef]] = {}
-    for ref in refs:
-        by_category.setdefault(ref.category, []).append(ref)
-    # the name an outlet page carries is its own outlet's, as the store assigned the slug
-    names = {info.slug: info.outlet for info in store.categories()
-             if _fits(site.output, urls.category_path(info.slug))}
-    for slug, members in by_category.items():
-        names.setdefault(slug, members[0].outlet)
-
-    outlet_links = {slug: OutletLink(title=outlet_title(names[slug]),
-                                     href=urls.href(urls.category_path(slug)),
-                                     count=len(by_category.get(slug, ())))
-                    for slug in sorted(names)}
-    pages: list[PageSpec] = []
-    for slug in sorted(names):
-        items = tuple(_list_item(ref, tz) for ref in by_category.get(slug, ()))
-        pages.append(PageSpec(urls.category_path(slug), "outlet.html",
-                              OutletPage(chrome=chrome, title=outlet_links[slug].title,
-                                         outlet=names[slug], items=items)))
-    sections = tuple(
-        OutletSection(outlet=outlet_links[slug],
-                      items=tuple(_list_item(ref, tz) for ref in by_category[slug][:site.home_per_outlet]))
-        for slug in sorted(by_category))
-    latest = tuple(_list_item(ref, tz) for ref in refs[:site.home_latest])
-    pages.append(PageSpec(urls.HOME, "home.html",
-                          HomePage(chrome=chrome, title=site.title, latest=latest, sections=sections)))
-    pages.append(PageSpec(urls.NOT_FOUND, "404.html",
-                          NotFoundPage(chrome=chrome, title="页面不存在",
-                                       outlets=tuple(outlet_links.values()))))
-    return SitePlan(pages=tuple(pages), articles={ref.key: ref for ref in refs},
-                    outlet_titles={slug: link.title for slug, link in outlet_links.items()})
-
-
-# ---------------------------------------------------------------- render
-
-
-def _article_page(stored: StoredArticle, plan: SitePlan, chrome: Chrome, tz: tzinfo) -> ArticlePage:
+def _article_page(stored: StoredArticle, nav: ArticleNav, chrome: Chrome, tz: tzinfo) -> ArticlePage:
     article = stored.article
     return ArticlePage(
-        chrome=chrome, title=article.title, outlet=article.outlet,
-        outlet_title=plan.outlet_titles.get(article.category, outlet_title(article.outlet)),
-        outlet_href=urls.href(urls.category_path(article.category)),
+        chrome=chrome, title=article.title, outlet=article.outlet, nav=nav,
         time_text=time_text(article.published_at, tz),
         time_iso=article.published_at.astimezone(tz).isoformat(timespec="seconds"),
         author=article.author or None, lead=article.lead or None, body_html=article.body_html,
@@ -309,46 +95,133 @@ def _article_page(stored: StoredArticle, plan: SitePlan, chrome: Chrome, tz: tzi
     )
 
 
-def render_site(store: Store, site: SiteConfig, plan: SitePlan,
-                now: datetime | None = None) -> Iterator[tuple[str, bytes]]:
-    """Yield (path, bytes) for every planned page, streaming article bodies from the store."""
-    env = _environment()
-    tz = site.tz
-    chrome = _chrome(site)
+# ---------------------------------------------------------------- small generated files
 
-    def render(template: str, context: object) -> bytes:
-        return env.get_template(template).render(page=context).encode("utf-8")
 
-    for spec in plan.pages:
-        yield spec.path, render(spec.template, spec.context)
-    feed: list[tuple[StoredArticle, FeedEntry]] = []
+def _latest_json(plan: SitePlan, site: SiteConfig) -> bytes:
+    """latest.json: what pages poll to learn that new articles arrived."""
+    refs = list(plan.articles.values())
+    newest = refs[0] if refs else None
+    data = {"count": len(refs),
+            "newest": None if newest is None else {
+                "id": f"{newest.source}/{newest.id}", "url": urls.href(newest.path), "title": newest.title,
+                "published": newest.published_at.astimezone(site.tz).isoformat(timespec="seconds")}}
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def _robots(site: SiteConfig) -> bytes:
+    return f"User-agent: *\nAllow: /\nSitemap: {urls.absolute(site.base_url, urls.SITEMAP)}\n".encode()
+
+
+def _urlset(locations: Iterable[str]) -> bytes:
+    lines = ['<?xml version="1.0" encoding="utf-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines.extend(f"<url><loc>{_xml_escape(loc)}</loc></url>" for loc in locations)
+    lines.append("</urlset>\n")
+    return "\n".join(lines).encode("utf-8")
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _sitemaps(plan: SitePlan, site: SiteConfig) -> Iterator[tuple[str, bytes]]:
+    """sitemap.xml (an index), the list pages' sitemap, and article sitemaps oldest first (stable chunks)."""
+    base = site.base_url
+    pages = [urls.absolute(base, "")] + [urls.absolute(base, spec.path) for spec in plan.pages
+                                         if spec.path not in (urls.NOT_FOUND, urls.HOME)]
+    parts = [(f"{SITEMAP_DIR}/pages.xml", _urlset(pages))]
+    oldest_first = list(reversed(plan.articles.values()))
+    for start in range(0, len(oldest_first), SITEMAP_CHUNK):
+        chunk = oldest_first[start:start + SITEMAP_CHUNK]
+        parts.append((f"{SITEMAP_DIR}/articles-{start // SITEMAP_CHUNK + 1}.xml",
+                      _urlset(urls.absolute(base, ref.path) for ref in chunk)))
+    index = ['<?xml version="1.0" encoding="utf-8"?>',
+             '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    index.extend(f"<sitemap><loc>{_xml_escape(urls.absolute(base, path))}</loc></sitemap>" for path, _ in parts)
+    index.append("</sitemapindex>\n")
+    yield urls.SITEMAP, "\n".join(index).encode("utf-8")
+    yield from parts
+
+
+# ---------------------------------------------------------------- build
+
+
+@dataclass
+class _Tally:
+    written: int = 0
+    unchanged: int = 0
+    done: int = 0
+
+
+def _stored_articles(store: Store, wanted: dict[tuple[str, str], ArticleNav],
+                     total: int) -> Iterator[tuple[StoredArticle, ArticleNav]]:
+    """The stored articles whose pages are wanted: by key when few, by one stream when many."""
+    if len(wanted) * 20 < total:
+        for source, article_id in wanted:
+            stored = store.get_article(source, article_id)
+            if stored is not None:
+                yield stored, wanted[(source, article_id)]
+        return
     for stored in store.iter_articles(newest_first=True):
-        ref = plan.articles.get((stored.article.source, stored.article.id))
-        if ref is None:
-            continue  # lost its path to an earlier article, or arrived after planning
-        if len(feed) < site.feed_entries:
-            feed.append((stored, feed_entry(stored, ref.path, site)))
-        yield ref.path, render("article.html", _article_page(stored, plan, chrome, tz))
-    yield urls.ATOM, render("feed.xml", atom_feed(feed, site, now))
+        nav = wanted.get((stored.article.source, stored.article.id))
+        if nav is not None:
+            yield stored, nav
 
 
-def _static_files() -> Iterator[tuple[str, bytes]]:
-    """The stylesheet and any other file shipped in site/static/."""
-    folder = resources.files("newsdesk.site").joinpath("static")
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.is_file() and not entry.name.startswith("."):
-            yield f"static/{entry.name}", entry.read_bytes()
+def _write_articles(pages: Iterator[ArticlePage], output: Path, site: SiteConfig, count: int,
+                    tally: _Tally, tick: Callable[[int], None]) -> None:
+    """Render and write article pages, in worker processes when there are many."""
+    workers = site.workers or os.cpu_count() or 1
+    if workers < 2 or count < _PARALLEL_FROM:
+        for page in pages:
+            written, unchanged = render_articles(ArticleJob(output, site.theme, (page,)))
+            tally.written += written
+            tally.unchanged += unchanged
+            tick(1)
+        return
+    # fork: workers start at once and inherit the imported modules; they only render and write
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+        pending: list[Future[tuple[int, int]]] = []
+        chunk: list[ArticlePage] = []
+
+        def collect(limit: int) -> None:
+            while len(pending) > limit:
+                written, unchanged = pending.pop(0).result()
+                tally.written += written
+                tally.unchanged += unchanged
+                tick(written + unchanged)
+
+        for page in pages:
+            chunk.append(page)
+            if len(chunk) == _CHUNK:
+                pending.append(pool.submit(render_articles, ArticleJob(output, site.theme, tuple(chunk))))
+                chunk = []
+                collect(workers * 2)  # bounded: bodies in flight stay a few chunks, not the whole site
+        if chunk:
+            pending.append(pool.submit(render_articles, ArticleJob(output, site.theme, tuple(chunk))))
+        collect(0)
 
 
-# ---------------------------------------------------------------- write
+def _feed_files(store: Store, spec: FeedSpec, site: SiteConfig, env: jinja2.Environment,
+                now: datetime | None) -> list[tuple[str, bytes]]:
+    entries: list[tuple[StoredArticle, FeedEntry]] = []
+    for ref in spec.entries:
+        stored = store.get_article(ref.source, ref.id)
+        if stored is not None:
+            entries.append((stored, feed_entry(stored, ref.path, site)))
+    atom = atom_feed(entries, site, now, path=spec.atom_path, title=spec.title, home_path=spec.home_path)
+    return [(spec.atom_path, render(env, "feed.xml", atom)),
+            (spec.json_path, json_feed(entries, site, path=spec.json_path, title=spec.title,
+                                       home_path=spec.home_path))]
 
 
-def build_site(store: Store, site: SiteConfig, *, progress: Progress | None = None,
+def build_site(store: Store, site: SiteConfig, *, full: bool = False, progress: Progress | None = None,
                now: datetime | None = None) -> BuildReport:
-    """Render every page into site.output; raises OutputError.
+    """Render the site into site.output, only what changed unless `full`; raises OutputError, StoreError.
 
-    Only files whose bytes changed are rewritten; files the previous build wrote and
-    this one did not are removed (files it never wrote are left alone).
+    Files the previous build wrote and this one did not are removed (files it never
+    wrote are left alone).
     """
     started = time.monotonic()
     output = Path(site.output)
@@ -357,44 +230,76 @@ def build_site(store: Store, site: SiteConfig, *, progress: Progress | None = No
     except OSError as exc:
         raise OutputError(f"{output}: cannot create the output folder: {exc.strerror or exc}") from exc
 
-    plan = plan_site(store, site)
-    static = list(_static_files())
-    total = plan.total + len(static)
-    previous = read_manifest(output)
-    article_paths = {ref.path for ref in plan.articles.values()}
-    planned = {spec.path for spec in plan.pages} | article_paths | {urls.ATOM} | {p for p, _ in static}
+    env = _environment(site.theme)
+    chrome = _chrome(site)
+    plan = plan_site(store, site, chrome, _salt(site, env, chrome))
+
+    # small files are cheap to make: their bytes are their key
+    generated: dict[str, bytes] = dict(static_files(site.theme))
+    generated[LATEST] = _latest_json(plan, site)
+    generated[ROBOTS] = _robots(site)
+    generated.update(_sitemaps(plan, site))
+
+    planned: dict[str, str] = {path: digest(data) for path, data in generated.items()}
+    for spec in plan.pages:
+        planned[spec.path] = spec.key
+    for feed in plan.feeds:
+        planned[feed.atom_path] = planned[feed.json_path] = feed.key
+    articles: dict[tuple[str, str], ArticleNav] = {}
+    for ref, nav, key in plan.article_entries():
+        planned[ref.path] = key
+        articles[ref.key] = nav
     if MANIFEST in planned:
         raise OutputError(f"{output}: a page would overwrite the build manifest {MANIFEST}")
-    # a crash mid-build must not forget files either build owns, so list both first
-    write_manifest(output, previous | planned)
 
-    written = unchanged = 0
-    produced: set[str] = set()
+    previous = read_inputs(output)
+    todo = {path for path, key in planned.items() if full or previous.get(path) != key}
+    # a crash from here on leaves these marked pending and the stale ones still listed: a rerun redoes both
+    interim = dict(previous)
+    interim.update(dict.fromkeys(todo, PENDING))
+    write_inputs(output, interim)
+
+    tally = _Tally(unchanged=len(planned) - len(todo))
+    total = len(todo)
+
+    def tick(count: int) -> None:
+        tally.done += count
+        if progress is not None:
+            progress(min(tally.done, total), total)
+
+    def put(path: str, data: bytes) -> None:
+        if write_atomic(urls.resolve_inside(output, path), data):
+            tally.written += 1
+        else:
+            tally.unchanged += 1
+        tick(1)
+
     if progress is not None:
         progress(0, total)
-    for path, data in itertools.chain(render_site(store, site, plan, now), static):
-        if path in produced:
-            raise OutputError(f"{output}: two pages claim {path}")
-        target = urls.resolve_inside(output, path)
-        if write_atomic(target, data):
-            written += 1
-        else:
-            unchanged += 1
-        produced.add(path)
-        if progress is not None:
-            progress(min(len(produced), total), total)
+    for path, data in generated.items():
+        if path in todo:
+            put(path, data)
+    for spec in plan.pages:
+        if spec.path in todo:
+            put(spec.path, render(env, spec.template, spec.context()))
+    for feed in plan.feeds:
+        if feed.atom_path in todo or feed.json_path in todo:
+            for path, data in _feed_files(store, feed, site, env, now):
+                put(path, data)
+    wanted = {key: nav for key, nav in articles.items() if nav.path in todo}
+    tz = site.tz
+    pages = (_article_page(stored, nav, chrome, tz) for stored, nav in _stored_articles(store, wanted, len(articles)))
+    _write_articles(pages, output, site, len(wanted), tally, tick)
 
     # search: re-indexes only the months whose articles changed (site/search.py); the report counts pages
     searched = build_search_index(store, plan.articles.values(), site.tz, output,
-                                  _environment().get_template("search.html")
-                                  .render(page=search_page(_chrome(site))).encode("utf-8"))
-    produced.update(searched.files)
+                                  render(env, "search.html", search_page(chrome)))
+    final = dict(planned)
+    final.update(dict.fromkeys(searched.files, "search"))  # the search index keeps its own bookkeeping
 
-    removed = remove_stale(output, previous - produced)
-    write_manifest(output, produced)
+    removed = remove_stale(output, set(previous) - set(final))
+    write_inputs(output, final)
     if progress is not None:
         progress(total, total)
-    return BuildReport(written=written, unchanged=unchanged, removed=removed,
-                       articles=len(produced & article_paths),
-                       elapsed_s=time.monotonic() - started, output=str(output))
-
+    return BuildReport(written=tally.written, unchanged=tally.unchanged, removed=removed,
+                       articles=len(plan.articles), elapsed_s=time.monotonic() - started, output=str(output))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -107,20 +108,55 @@ def feed_entry(stored: StoredArticle, page_path: str, site: SiteConfig) -> FeedE
 
 
 def atom_feed(entries: list[tuple[StoredArticle, FeedEntry]], site: SiteConfig,
-              now: datetime | None = None) -> AtomFeed:
-    """The whole feed; `updated` is the newest entry's, so an unchanged store gives identical bytes."""
+              now: datetime | None = None, *, path: str = ATOM, title: str | None = None,
+              home_path: str = "") -> AtomFeed:
+    """One Atom feed at `path`; `updated` is the newest entry's, so an unchanged store gives identical bytes."""
     if entries:
         updated = max(entry_updated(stored) for stored, _ in entries)
     else:
         updated = now or _EPOCH
     return AtomFeed(
-        id=absolute(site.base_url, ATOM),
-        title=xml_text(site.title),
+        id=absolute(site.base_url, path),
+        title=xml_text(title if title is not None else site.title),
         subtitle=xml_text(site.description),
         language=site.language,
         updated=rfc3339(updated, site.tz),
-        self_url=absolute(site.base_url, ATOM),
-        home_url=absolute(site.base_url, ""),
+        self_url=absolute(site.base_url, path),
+        home_url=absolute(site.base_url, home_path),
         author=xml_text(site.title),
         entries=tuple(entry for _, entry in entries),
     )
+
+
+def json_feed(entries: list[tuple[StoredArticle, FeedEntry]], site: SiteConfig, *, path: str,
+              title: str, home_path: str = "") -> bytes:
+    """A JSON Feed 1.1 document (https://jsonfeed.org/version/1.1) of the same entries."""
+    items: list[dict[str, object]] = []
+    for _, entry in entries:
+        item: dict[str, object] = {
+            "id": entry.id,
+            "url": entry.link,
+            "title": entry.title,
+            "content_html": entry.content_html,
+            "date_published": entry.published,
+            "date_modified": entry.updated,
+            "authors": [{"name": entry.author}],
+            "tags": [entry.outlet],
+        }
+        if entry.original:
+            item["external_url"] = entry.original
+        if entry.summary:
+            item["summary"] = entry.summary
+        items.append(item)
+    feed: dict[str, object] = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": title,
+        "home_page_url": absolute(site.base_url, home_path),
+        "feed_url": absolute(site.base_url, path),
+        "language": site.language,
+        "authors": [{"name": site.title}],
+        "items": items,
+    }
+    if site.description:
+        feed["description"] = site.description
+    return (json.dumps(feed, ensure_ascii=False, indent=1) + "\n").encode("utf-8")

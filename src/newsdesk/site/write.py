@@ -73,6 +73,8 @@ def read_manifest(output: Path) -> set[str]:
         log.warning("%s: ignoring unreadable build manifest: %s", path, exc)
         return set()
     files = data.get("files") if isinstance(data, dict) else None
+    if isinstance(data, dict) and files is None and isinstance(data.get("inputs"), dict):
+        files = list(data["inputs"])  # the keyed format lists each file once, as a key of `inputs`
     if not isinstance(files, list):
         log.warning("%s: ignoring build manifest without a file list", path)
         return set()
@@ -83,6 +85,37 @@ def write_manifest(output: Path, files: Iterable[str]) -> bool:
     """Record `files` as what this build produced; returns whether the manifest changed."""
     data = {"version": 1, "generator": "newsdesk", "files": sorted(set(files))}
     text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    return write_atomic(output / MANIFEST, text.encode("utf-8"))
+
+
+PENDING = "pending"  # a file the build is about to (re)write: a crash leaves it marked for the rerun
+
+
+def read_inputs(output: Path) -> dict[str, str]:
+    """What each file of the last build was built from (a key per path); empty without a manifest.
+
+    A manifest of the older list-only format gives every file an empty key, so each
+    one is rendered again and compared by its bytes.
+    """
+    path = output / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("%s: ignoring unreadable build manifest: %s", path, exc)
+        return {}
+    inputs = data.get("inputs") if isinstance(data, dict) else None
+    if isinstance(inputs, dict):
+        return {k: v for k, v in inputs.items() if isinstance(k, str) and isinstance(v, str)}
+    return dict.fromkeys(read_manifest(output), "")
+
+
+def write_inputs(output: Path, inputs: dict[str, str]) -> bool:
+    """Record each produced file with the key of its inputs; returns whether the manifest changed."""
+    ordered = dict(sorted(inputs.items()))
+    data = {"version": 2, "generator": "newsdesk", "files": list(ordered), "inputs": ordered}
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
     return write_atomic(output / MANIFEST, text.encode("utf-8"))
 
 

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from newsdesk.models import (
     Article,
+    ArticleHead,
     CategoryInfo,
     SourceReport,
     SourceState,
@@ -44,6 +45,10 @@ class Store(Protocol):
                       since: datetime | None = None, limit: int | None = None,
                       newest_first: bool = True) -> Iterator[StoredArticle]:
         """Stream articles ordered by published time (ties by source, id), filtered as asked."""
+        ...
+
+    def iter_heads(self) -> Iterator[ArticleHead]:
+        """Stream every article without its body, newest first (ties by source, id descending)."""
         ...
 
     def get_article(self, source: str, article_id: str) -> StoredArticle | None:

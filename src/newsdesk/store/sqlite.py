@@ -16,6 +16,7 @@ from typing import Any, Self
 from newsdesk.errors import StoreError
 from newsdesk.models import (
     Article,
+    ArticleHead,
     CategoryInfo,
     SafeHtml,
     SourceReport,
@@ -255,6 +256,36 @@ class SqliteStore:
             # an abandoned iterator must not hold its read snapshot open
             with self._lock:
                 if self._conn is not None:  # closing the store already freed the cursor
+                    cursor.close()
+
+    def iter_heads(self) -> Iterator[ArticleHead]:
+        """Stream every article without its body, newest first; raises StoreError."""
+        # no body, summary or lead: a 100,000-article site plans its pages from these alone
+        sql = ("SELECT source, id, outlet, category, title, published_at, first_seen_at, changed_at,"
+               " revision FROM articles ORDER BY published_at DESC, source DESC, id DESC")
+        with self._lock:
+            try:
+                cursor = self._connection().execute(sql)
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+        try:
+            while True:
+                with self._lock:
+                    try:
+                        rows = cursor.fetchmany(_BATCH * 4)
+                    except sqlite3.Error as exc:
+                        raise self._error(exc) from exc
+                if not rows:
+                    return
+                for (source, article_id, outlet, category, title, published_at, first_seen_at,
+                     changed_at, revision) in rows:
+                    yield ArticleHead(source=source, id=article_id, outlet=outlet, category=category,
+                                      title=title, published_at=_time(published_at),
+                                      first_seen_at=_time(first_seen_at), changed_at=_time(changed_at),
+                                      revision=revision)
+        finally:
+            with self._lock:
+                if self._conn is not None:
                     cursor.close()
 
     # ------------------------------------------------------------ categories

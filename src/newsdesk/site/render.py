@@ -1,0 +1,97 @@
+"""Jinja2 environment (built-in templates under an optional theme), static files, article rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from newsdesk.errors import OutputError
+from newsdesk.site.pages import ArticlePage
+from newsdesk.site.write import write_atomic
+from newsdesk.urls import resolve_inside
+
+SEARCH_BOX = "_search_box.html"
+
+
+def environment(theme: Path | None = None) -> jinja2.Environment:
+    """Templates from `theme/templates` first, then the built-in ones (a theme overrides any file)."""
+    builtin = jinja2.PackageLoader("newsdesk.site", "templates")
+    loader: jinja2.BaseLoader = builtin
+    if theme is not None:
+        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(theme / "templates")), builtin])
+    return jinja2.Environment(
+        loader=loader,
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def has_template(env: jinja2.Environment, name: str) -> bool:
+    """Whether the environment can load `name`."""
+    try:
+        env.get_template(name)
+    except jinja2.TemplateNotFound:
+        return False
+    return True
+
+
+def template_sources(env: jinja2.Environment) -> list[tuple[str, str]]:
+    """Every template's name and source as the environment resolves it (theme first)."""
+    assert env.loader is not None
+    return [(name, env.loader.get_source(env, name)[0]) for name in sorted(set(env.list_templates()))]
+
+
+def render(env: jinja2.Environment, template: str, context: object) -> bytes:
+    """One page's bytes; raises OutputError for a theme template that fails."""
+    try:
+        return env.get_template(template).render(page=context).encode("utf-8")
+    except jinja2.TemplateError as exc:
+        raise OutputError(f"template {template}: {exc}") from exc
+
+
+def static_files(theme: Path | None) -> Iterator[tuple[str, bytes]]:
+    """Files shipped in site/static/, each replaced by a theme's static/ file of the same name."""
+    files: dict[str, bytes] = {}
+    folder = resources.files("newsdesk.site").joinpath("static")
+    for entry in folder.iterdir():
+        if entry.is_file() and not entry.name.startswith("."):
+            files[entry.name] = entry.read_bytes()
+    if theme is not None and (theme / "static").is_dir():
+        for path in (theme / "static").iterdir():
+            if path.is_file() and not path.name.startswith("."):
+                files[path.name] = path.read_bytes()
+    for name in sorted(files):
+        yield f"static/{name}", files[name]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleJob:
+    """A chunk of article pages for one worker process to render and write."""
+
+    output: Path
+    theme: Path | None
+    pages: tuple[ArticlePage, ...]
+
+
+_WORKER_ENVS: dict[Path | None, jinja2.Environment] = {}  # per process: templates compile once, not per chunk
+
+
+def render_articles(job: ArticleJob) -> tuple[int, int]:
+    """Render and write a chunk of article pages; returns (written, unchanged). Raises OutputError."""
+    env = _WORKER_ENVS.get(job.theme)
+    if env is None:
+        env = _WORKER_ENVS[job.theme] = environment(job.theme)
+    written = unchanged = 0
+    for page in job.pages:
+        if write_atomic(resolve_inside(job.output, page.nav.path), render(env, "article.html", page)):
+            written += 1
+        else:
+            unchanged += 1
+    return written, unchanged
