@@ -51,3 +51,7 @@ class OutputError(NewsdeskError):
 
 class LockedError(NewsdeskError):
     """Another newsdesk process holds the lock this work needs."""
+
+
+class PublishError(NewsdeskError):
+    """The built site could not be published (git, the publish command, the release folder)."""

@@ -10,6 +10,7 @@ from newsdesk.models import (
     Article,
     ArticleHead,
     CategoryInfo,
+    SourceHealth,
     SourceReport,
     SourceState,
     StoredArticle,
@@ -69,6 +70,10 @@ class Store(Protocol):
         Once assigned a slug never changes; a different outlet whose proposed slug is
         taken gets a deterministic suffix (a short hash of its name).
         """
+        ...
+
+    def source_health(self, since: datetime) -> dict[str, SourceHealth]:
+        """Per source: new articles, fetches and the median fetch time since `since`."""
         ...
 
     def close(self) -> None:
