@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -33,8 +34,8 @@ SEARCH_PAGE = "search.html"
 INDEX_DIR = "search"
 INDEX_FILE = f"{INDEX_DIR}/index.json"
 MIN_TERM = 2  # one character matches nearly every Chinese article; the page asks for two
-DOCS_PER_CHUNK = 100  # result metadata comes in chunks so a query fetches only the chunks of its hits
-BUCKET_TARGET_BYTES = 64_000  # aim for buckets about this size: few requests, little waste per query
+DOCS_PER_CHUNK = 25  # result metadata comes in chunks so a query fetches only the chunks of its hits
+BUCKET_TARGET_BYTES = 16_000  # aim for buckets about this size: few requests, little waste per query
 MAX_BUCKETS = 1024
 
 # a term is a run of letters and digits; JavaScript's [\p{L}\p{N}]+ draws the same lines
@@ -201,14 +202,19 @@ def contains_term(postings: dict[str, dict[int, list[int]]], term: str) -> set[i
 # ---------------------------------------------------------------- encoding
 
 
+def _append_postings(flat: list[int], doc_gap: int, spots: list[int]) -> None:
+    """Add one document's positions to a bigram's list: [doc gap, count, first position, gaps...]."""
+    flat += (doc_gap, len(spots), spots[0])
+    if len(spots) > 1:
+        flat += map(operator.sub, spots[1:], spots[:-1])
+
+
 def _encode_postings(by_doc: dict[int, list[int]]) -> list[int]:
     """[doc gap, count, first position, position gaps..., doc gap, ...]: small numbers, short JSON."""
     flat: list[int] = []
     last_doc = 0
     for doc in sorted(by_doc):
-        spots = by_doc[doc]
-        flat += (doc - last_doc, len(spots), spots[0])
-        flat += (b - a for a, b in zip(spots, spots[1:], strict=False))
+        _append_postings(flat, doc - last_doc, by_doc[doc])
         last_doc = doc
     return flat
 
@@ -294,7 +300,8 @@ def _time_text(moment: datetime, tz: tzinfo) -> str:
 def _index_segment(store: Store, segment: str, members: Sequence[IndexRef],
                    tz: tzinfo) -> tuple[int, list[tuple[str, bytes]]]:
     """Read the segment's articles from the store; returns its bucket count and files."""
-    postings: dict[str, dict[int, list[int]]] = {}
+    encoded: dict[str, list[int]] = {}
+    last_doc: dict[str, int] = {}
     docs: list[list[str]] = []
     for doc, ref in enumerate(members):
         stored = store.get_article(ref.source, ref.id)
@@ -303,10 +310,14 @@ def _index_segment(store: Store, segment: str, members: Sequence[IndexRef],
         else:
             article = stored.article
             text = document_text(article.title, article.lead, article.body_html)
+        # documents come in index order, so each bigram's list is encoded as it grows
         for bigram, spots in bigram_positions(text).items():
-            postings.setdefault(bigram, {})[doc] = spots
+            flat = encoded.get(bigram)
+            if flat is None:
+                flat = encoded[bigram] = []
+            _append_postings(flat, doc - last_doc.get(bigram, 0), spots)
+            last_doc[bigram] = doc
         docs.append([urls.href(ref.path), ref.title, ref.outlet, _time_text(ref.published_at, tz)])
-    encoded = {gram: _encode_postings(by_doc) for gram, by_doc in postings.items()}
     # sized from the data so a bucket stays near the target however big the month is
     approx = sum(len(g) * 3 + 4 + 3 * len(v) for g, v in encoded.items())
     buckets = 1
@@ -423,3 +434,26 @@ def _segment_hits(output: Path, entry: dict[str, object], terms: Sequence[str]) 
         if not matched:
             return
     yield from sorted(matched or ())
+
+
+def search_store(store: Store, query: str, tz: tzinfo, *, limit: int | None = None) -> list[Hit]:
+    """Search the store's articles directly (no built site needed), newest first; raises StoreError.
+
+    The same terms and the same exact-substring rule as the index, checked on each text.
+    """
+    terms = usable_terms(query_terms(query))
+    if not terms:
+        return []
+    hits: list[Hit] = []
+    for stored in store.iter_articles(newest_first=True):
+        article = stored.article
+        text = document_text(article.title, article.lead, article.body_html)
+        # a term never spans two runs of letters in the index, so check it run by run here too
+        runs = _RUN.findall(text)
+        if all(any(term in run for run in runs) for term in terms):
+            path = urls.post_path(article.category, article.published_at, article.id, tz)
+            hits.append(Hit(href=urls.href(path), title=article.title, outlet=article.outlet,
+                            time_text=_time_text(article.published_at, tz)))
+            if limit is not None and len(hits) >= limit:
+                break
+    return hits
