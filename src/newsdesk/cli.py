@@ -70,12 +70,12 @@ def print_fetch_reports(out: Output, reports: Sequence[SourceReport]) -> None:
         from rich.table import Table
 
         table = Table(title="fetch", title_justify="left")
-        for column in ("source", "new", "updated", "unchanged", "failed", "status"):
-            table.add_column(column, justify="right" if column in ("new", "updated", "unchanged", "failed")
-                             else "left")
+        counted = ("new", "updated", "unchanged", "failed", "filtered", "duplicates")
+        for column in ("source", *counted, "status"):
+            table.add_column(column, justify="right" if column in counted else "left")
         for r in reports:
             status = "[red]" + (r.error or "failed") + "[/red]" if r.status == "failed" else r.status
-            table.add_row(r.source, str(r.new), str(r.updated), str(r.unchanged), str(r.failed), status)
+            table.add_row(r.source, *(str(getattr(r, k)) for k in counted), status)
         if not out.quiet:
             out.console.print(table)
     else:
@@ -95,6 +95,8 @@ def _report_line(r: SourceReport) -> str:
     if r.status == "failed":
         return f"FAILED {r.source}: {r.error}"
     extra = f", {r.failed} items skipped" if r.failed else ""
+    extra += f", {r.filtered} filtered" if r.filtered else ""
+    extra += f", {_count(r.duplicates, 'duplicate')} of stored articles" if r.duplicates else ""
     if r.status == "not_modified":
         return f"ok {r.source}: not modified"
     return f"ok {r.source}: {r.new} new, {r.updated} updated, {r.unchanged} unchanged{extra}"
@@ -114,15 +116,6 @@ def _config(args: argparse.Namespace) -> Config:
 
 def _store(config: Config) -> SqliteStore:
     return open_store(config.store.path)
-
-
-@contextmanager
-def _locked_store(config: Config, purpose: str) -> Iterator[SqliteStore]:
-    """The store, held against other newsdesk processes writing it or its output."""
-    from newsdesk.lock import hold_lock
-
-    with hold_lock(config.store.path, purpose), _store(config) as store:
-        yield store
 
 
 def _fetch_exit(reports: Sequence[SourceReport]) -> int:
@@ -186,7 +179,7 @@ def _run_fetch(config: Config, store: SqliteStore, args: argparse.Namespace, out
 
 def cmd_fetch(args: argparse.Namespace, out: Output) -> int:
     config = _config(args)
-    with _locked_store(config, "fetch") as store:
+    with _store(config) as store:
         return _fetch_exit(_run_fetch(config, store, args, out))
 
 
@@ -199,14 +192,14 @@ def _run_build(config: Config, store: SqliteStore, out: Output, full: bool = Fal
 
 def cmd_build(args: argparse.Namespace, out: Output) -> int:
     config = _config(args)
-    with _locked_store(config, "build") as store:
+    with _store(config) as store:
         _run_build(config, store, out, full=args.full)
     return EXIT_OK
 
 
 def cmd_update(args: argparse.Namespace, out: Output) -> int:
     config = _config(args)
-    with _locked_store(config, "update") as store:
+    with _store(config) as store:
         reports = _run_fetch(config, store, args, out)
         if args.json:
             # keep stdout pure JSON lines; the build summary goes to stderr
@@ -285,7 +278,7 @@ def cmd_export(args: argparse.Namespace, out: Output) -> int:
     from newsdesk.jekyll.export import export_jekyll
 
     config = _config(args)
-    with _locked_store(config, "export") as store, out.progress("exporting") as progress:
+    with _store(config) as store, out.progress("exporting") as progress:
         report = export_jekyll(store, config.site, Path(args.dir), progress=progress)
     print_build_report(out, report)
     return EXIT_OK

@@ -36,7 +36,6 @@ class SiteConfig:
     home_per_outlet: int = 5
     home_latest: int = 50
     feed_entries: int = 50
-    status_page: bool = True  # write /status.html and /status.json (source health)
     per_page: int = 50  # articles per outlet page; numbered pages keep their URLs as news arrives
     theme: Path | None = None  # a folder whose templates/ and static/ override the built-in ones
     latest_poll_s: int = 60  # how often pages poll latest.json for new articles; 0 turns it off
@@ -71,6 +70,30 @@ class FetchConfig:
     allow_private: bool = False  # for article pages whose URLs came from feeds
 
 
+FILTER_FIELDS = ("title", "body", "outlet", "link", "any")
+REGEX_PREFIX = "re:"
+
+
+@dataclass(frozen=True, slots=True)
+class FilterRule:
+    """One include/exclude rule: a keyword (case-insensitive) or a regular expression on one field."""
+
+    field: str  # one of FILTER_FIELDS; "any" means title, body, outlet or link
+    pattern: str  # the keyword, or the regex without its "re:" prefix
+    regex: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FilterConfig:
+    """[filters] or a source's include/exclude: which items are kept."""
+
+    include: tuple[FilterRule, ...] = ()  # when any are given, an item must match one
+    exclude: tuple[FilterRule, ...] = ()  # an item matching any is dropped (and counted)
+
+    def __bool__(self) -> bool:
+        return bool(self.include or self.exclude)
+
+
 @dataclass(frozen=True, slots=True)
 class SourceConfig:
     """One [[sources]] entry."""
@@ -90,6 +113,7 @@ class SourceConfig:
     share_url: str | None = None
     encoding: str | None = None  # overrides whatever charset the outlet declares
     enabled: bool = True
+    filters: FilterConfig = field(default_factory=FilterConfig)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -107,9 +131,7 @@ class Config:
     fetch: FetchConfig
     sources: tuple[SourceConfig, ...]
     categories: dict[str, str] = field(default_factory=dict)  # outlet name -> slug
-    run: RunConfig = field(default_factory=lambda: RunConfig())  # [run]: the scheduler
-    health: HealthConfig = field(default_factory=lambda: HealthConfig())  # [health]: warnings
-    publish: PublishConfig = field(default_factory=lambda: PublishConfig())  # [publish]: where the site goes
+    filters: FilterConfig = field(default_factory=FilterConfig)  # [filters], for every source
 
     @property
     def root(self) -> Path:
@@ -161,7 +183,11 @@ class _Lines:
         """The line setting `key` in `table` (or the table's header), if known."""
         if key is not None and (table, key) in self.lines:
             return self.lines[(table, key)]
-        return self.tables.get(table)
+        if table in self.tables or "." not in table:
+            return self.tables.get(table)
+        # a key inside an inline table: point at the line that sets the table
+        parent, last = table.rsplit(".", 1)
+        return self.line(parent, last)
 
 
 class _Checker:
@@ -270,20 +296,20 @@ def parse_config(text: str, path: Path) -> Config:
         reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         raise ConfigError(f"{where}: invalid TOML: {reason}") from None
     check = _Checker(path, text)
-    check.table(data, "", ("site", "store", "fetch", "sources", "categories", "run", "health", "publish"))
+    check.table(data, "", ("site", "store", "fetch", "sources", "categories", "filters"))
     root = path.parent
     site = _site(check, _section(check, data, "site"), root)
     store = _store(check, _section(check, data, "store"), root)
     fetch = _fetch(check, _section(check, data, "fetch"))
     sources = _sources(check, data.get("sources", []), site)
     categories = _categories(check, _section(check, data, "categories"))
-    run = _run(check, _section(check, data, "run"))
-    health = _health(check, _section(check, data, "health"))
-    publish = _publish(check, _section(check, data, "publish"), root)
+    filters_data = _section(check, data, "filters")
+    check.table(filters_data, "filters", ("include", "exclude"))
+    filters = _filters(check, filters_data, "filters")
     if check.problems:
         raise ConfigError(check.problems)
     return Config(path=path, site=site, store=store, fetch=fetch, sources=tuple(sources),
-                  categories=categories, run=run, health=health, publish=publish)
+                  categories=categories, filters=filters)
 
 
 def _section(check: _Checker, data: dict[str, Any], name: str) -> dict[str, Any]:
@@ -313,7 +339,6 @@ def _site(check: _Checker, data: dict[str, Any], root: Path) -> SiteConfig:
         home_per_outlet=check.positive(data, "site", "home_per_outlet", int, d.home_per_outlet),
         home_latest=check.positive(data, "site", "home_latest", int, d.home_latest),
         feed_entries=check.positive(data, "site", "feed_entries", int, d.feed_entries),
-        status_page=check.get(data, "site", "status_page", bool, d.status_page),
         per_page=check.positive(data, "site", "per_page", int, d.per_page),
         theme=_theme(check, data, root),
         latest_poll_s=check.positive(data, "site", "latest_poll_s", int, d.latest_poll_s, minimum=0),
@@ -363,7 +388,7 @@ def _fetch(check: _Checker, data: dict[str, Any]) -> FetchConfig:
 
 _SOURCE_KEYS = ("name", "kind", "url", "category", "interval", "fulltext", "timezone", "preset",
                 "items", "fields", "fulltext_url", "fulltext_field", "share_url", "encoding",
-                "enabled")
+                "enabled", "include", "exclude")
 
 
 def _sources(check: _Checker, raw: Any, site: SiteConfig) -> list[SourceConfig]:
@@ -434,6 +459,7 @@ def _sources(check: _Checker, raw: Any, site: SiteConfig) -> list[SourceConfig]:
             fulltext_field=check.get(data, table, "fulltext_field", str, None),
             share_url=check.get(data, table, "share_url", str, None), encoding=encoding,
             enabled=check.get(data, table, "enabled", bool, True),
+            filters=_filters(check, data, table),
         ))
     return sources
 
@@ -455,100 +481,38 @@ def _categories(check: _Checker, raw: dict[str, Any]) -> dict[str, str]:
             result[outlet] = slug
     return result
 
-# ---------------------------------------------------------------- [run], [health], [publish]
 
-PUBLISH_TARGETS = ("folder", "git", "command")
-KEEP_HISTORY = ("full", "squash")
-LOG_FORMATS = ("plain", "json")
-
-
-@dataclass(frozen=True, slots=True)
-class RunConfig:
-    """[run]: how `newsdesk run` spreads and backs off polls, and how it logs."""
-
-    jitter: float = 0.1  # up to this fraction of a source's interval is added to each wait
-    backoff_max_s: float = 3600.0  # a failing source waits interval * 2^failures, at most this
-    log: str = "plain"  # plain | json (one JSON object per line on stderr)
+def _filters(check: _Checker, data: dict[str, Any], table: str) -> FilterConfig:
+    """The `include` and `exclude` tables of [filters] or of one source."""
+    return FilterConfig(include=_filter_rules(check, data.get("include", {}), f"{table}.include"),
+                        exclude=_filter_rules(check, data.get("exclude", {}), f"{table}.exclude"))
 
 
-@dataclass(frozen=True, slots=True)
-class HealthConfig:
-    """[health]: when a failing source earns a warning."""
-
-    failing_warn_after_s: float = 3600.0
-
-
-@dataclass(frozen=True, slots=True)
-class PublishConfig:
-    """[publish]: where a built site goes after each build that changed it."""
-
-    target: str = "folder"  # folder | git | command
-    path: Path | None = None  # folder target: a symlink switched atomically to each release
-    repo: Path = Path(".newsdesk/publish.git")  # git target: the local repository
-    branch: str = "gh-pages"
-    remote: str | None = None  # may hold ${ENV_VAR}s, expanded when pushing and never logged
-    keep_history: str = "full"  # full | squash (one commit on an orphan branch)
-    command: str | None = None  # run after every publish, with NEWSDESK_OUTPUT set
-    command_timeout_s: float = 600.0
-
-
-def _duration(check: _Checker, data: dict[str, Any], table: str, key: str, default: float) -> float:
-    value = check.get(data, table, key, (str, int, float), None)
-    if value is None:
-        return default
-    try:
-        return parse_interval(value)
-    except ValueError:
-        check.fail(table, key, f"expected a duration like '5m', '30s', '1h', got {value!r}")
-        return default
-
-
-def _run(check: _Checker, data: dict[str, Any]) -> RunConfig:
-    d = RunConfig()
-    check.table(data, "run", ("jitter", "backoff_max", "log"))
-    jitter = float(check.get(data, "run", "jitter", float, d.jitter))
-    if not 0 <= jitter <= 1:
-        check.fail("run", "jitter", f"expected a fraction from 0 to 1, got {jitter!r}")
-        jitter = d.jitter
-    log = check.get(data, "run", "log", str, d.log)
-    if log not in LOG_FORMATS:
-        check.fail("run", "log", f"expected plain or json, got {log!r}")
-        log = d.log
-    return RunConfig(jitter=jitter, backoff_max_s=_duration(check, data, "run", "backoff_max", d.backoff_max_s),
-                     log=log)
-
-
-def _health(check: _Checker, data: dict[str, Any]) -> HealthConfig:
-    check.table(data, "health", ("failing_warn_after",))
-    return HealthConfig(failing_warn_after_s=_duration(check, data, "health", "failing_warn_after",
-                                                       HealthConfig().failing_warn_after_s))
-
-
-_BRANCH_RE = re.compile(r"^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]+(?<![./])$")
-
-
-def _publish(check: _Checker, data: dict[str, Any], root: Path) -> PublishConfig:
-    d = PublishConfig()
-    check.table(data, "publish", ("target", "path", "repo", "branch", "remote", "keep_history", "command",
-                                  "command_timeout"))
-    target = check.get(data, "publish", "target", str, d.target)
-    if target not in PUBLISH_TARGETS:
-        check.fail("publish", "target", f"expected folder, git or command, got {target!r}")
-        target = d.target
-    branch = check.get(data, "publish", "branch", str, d.branch)
-    if not _BRANCH_RE.match(branch):
-        check.fail("publish", "branch", f"not a usable branch name: {branch!r}")
-        branch = d.branch
-    keep = check.get(data, "publish", "keep_history", str, d.keep_history)
-    if keep not in KEEP_HISTORY:
-        check.fail("publish", "keep_history", f"expected full or squash, got {keep!r}")
-        keep = d.keep_history
-    command = check.get(data, "publish", "command", str, None)
-    if target == "command" and not (command or "").strip():
-        check.fail("publish", "command", "target = \"command\" needs a command to run")
-    path = check.get(data, "publish", "path", str, None)
-    return PublishConfig(
-        target=target, path=root / path if path else None,
-        repo=root / check.get(data, "publish", "repo", str, str(d.repo)), branch=branch,
-        remote=check.get(data, "publish", "remote", str, None), keep_history=keep, command=command,
-        command_timeout_s=_duration(check, data, "publish", "command_timeout", d.command_timeout_s))
+def _filter_rules(check: _Checker, raw: Any, table: str) -> tuple[FilterRule, ...]:
+    if not isinstance(raw, dict):
+        check.fail(table, None, "expected a table like { title = [\"广告\", \"re:^直播\"] }")
+        return ()
+    check.table(raw, table, FILTER_FIELDS)
+    rules: list[FilterRule] = []
+    for name in FILTER_FIELDS:
+        value = raw.get(name)
+        if value is None:
+            continue
+        patterns = [value] if isinstance(value, str) else value
+        if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+            check.fail(table, name, "expected a string or an array of strings (keywords, or \"re:\" + a regex)")
+            continue
+        for pattern in patterns:
+            regex = pattern.startswith(REGEX_PREFIX)
+            text = pattern[len(REGEX_PREFIX):] if regex else pattern
+            if not text.strip():
+                check.fail(table, name, "an empty keyword or regex would match everything")
+                continue
+            if regex:
+                try:
+                    re.compile(text)
+                except re.error as exc:
+                    check.fail(table, name, f"bad regular expression {text!r}: {exc}")
+                    continue
+            rules.append(FilterRule(field=name, pattern=text, regex=regex))
+    return tuple(rules)

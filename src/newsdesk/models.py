@@ -129,6 +129,8 @@ class SourceReport:
     failed: int = 0  # items that could not be stored (missing fields, bad dates...)
     error: str | None = None  # one line a user can act on
     warnings: tuple[str, ...] = ()
+    filtered: int = 0  # items dropped by include/exclude rules
+    duplicates: int = 0  # exact duplicates of a stored article, remembered as its outlets
 
     def as_json(self) -> dict[str, object]:
         """The `fetch --json` object for this source."""
@@ -140,11 +142,65 @@ class SourceReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "failed": self.failed,
+            "filtered": self.filtered,
+            "duplicates": self.duplicates,
             "error": self.error,
             "warnings": list(self.warnings),
             "elapsed_s": round(self.elapsed_s, 3),
             "started_at": self.started_at.isoformat(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What de-duplication keeps of one stored article: exact keys and a MinHash signature."""
+
+    source: str
+    id: str
+    outlet: str
+    published_at: datetime  # aware
+    link_key: str | None  # canonical link without scheme, tracking or fragment
+    text_key: str | None  # digest of the normalized title and text
+    signature: bytes  # MinHash of character n-grams, then hashes of the numbers (see dedupe)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryPlacement:
+    """One article's fingerprint, its LSH band keys, and the story it belongs to."""
+
+    fingerprint: Fingerprint
+    bands: tuple[str, ...]
+    story_source: str  # the story's key is its first article's (source, id)
+    story_id: str
+    similarity: float = 1.0  # to the member it was matched with; 1.0 for a story's first article
+
+
+@dataclass(frozen=True, slots=True)
+class Alias:
+    """An exact duplicate carried by another outlet (or id), stored as a pointer to the article."""
+
+    source: str
+    id: str
+    outlet: str
+    category: str
+    title: str
+    link: str | None
+    of_source: str  # the stored article it duplicates
+    of_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoryMember:
+    """One outlet's report of a story, for "also reported by" links."""
+
+    source: str
+    id: str
+    outlet: str
+    category: str
+    title: str
+    link: str | None
+    published_at: datetime
+    exact: bool  # an exact duplicate (no page of its own), else a near-duplicate article
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,16 +216,6 @@ class SourceState:
     failing_since: datetime | None = None
     consecutive_failures: int = 0
     article_count: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class SourceHealth:
-    """A source's recent record: articles it brought and how long its fetches took."""
-
-    source: str
-    new_articles: int = 0  # new articles stored by its fetches since the asked moment
-    fetches: int = 0  # fetches logged since then (failed ones included)
-    median_fetch_s: float | None = None  # over the successful fetches since then
 
 
 @dataclass(frozen=True, slots=True)

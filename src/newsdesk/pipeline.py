@@ -1,6 +1,6 @@
 """update(): the one place the stage order is written.
 
-sources -> fetch -> parse -> clean -> (full text) -> store, then render the site.
+sources -> fetch -> parse -> clean -> filter -> (full text) -> de-duplicate -> store, then render.
 Each source is one unit of work; a failing source is reported and the rest go on.
 """
 
@@ -14,7 +14,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from newsdesk.clean import CleanSettings, clean_item, sanitize_html
+from newsdesk.clean.filters import ArticleFilter
 from newsdesk.config import Config, SourceConfig
+from newsdesk.dedupe import plan_batch
 from newsdesk.errors import NewsdeskError, ParseError, SourceError, StoreError
 from newsdesk.fetch import Fetcher
 from newsdesk.models import Article, BuildReport, Fetched, RawItem, SourceReport
@@ -78,12 +80,20 @@ async def fetch_source(fetcher: Fetcher, store: Store, config: Config, source: S
             store.record_fetch(report, fetched.validators)
             return report
         parsed = _parse_and_clean(fetched, source, config, store, started_at)
-        articles = await _complete_fulltext(fetcher, store, source, parsed.articles, parsed.warnings)
-        counts = store.upsert(articles, started_at)
+        rules = ArticleFilter(config.filters, source.filters)
+        # filter before full text (no page fetched for a dropped item) and again after it,
+        # since a body rule can only judge the whole text
+        articles, filtered = _apply_filters(rules, source, parsed.articles)
+        articles = await _complete_fulltext(fetcher, store, source, articles, parsed.warnings)
+        articles, filtered_late = _apply_filters(rules, source, articles)
+        plan = plan_batch(articles, store)
+        counts = store.upsert(plan.articles, started_at)
+        store.save_stories(plan.placements, plan.aliases, started_at)
         report = SourceReport(
             source=source.name, started_at=started_at, elapsed_s=time.perf_counter() - t0,
             status="ok", http_status=fetched.status, new=counts.new, updated=counts.updated,
-            unchanged=counts.unchanged, failed=parsed.failed, warnings=tuple(parsed.warnings))
+            unchanged=counts.unchanged, failed=parsed.failed, warnings=tuple(parsed.warnings),
+            filtered=filtered + filtered_late, duplicates=len(plan.aliases))
         store.record_fetch(report, fetched.validators)
         return report
     except StoreError:
@@ -148,6 +158,17 @@ def _parse_and_clean(fetched: Fetched, source: SourceConfig, config: Config, sto
     return _Parsed(list(articles.values()), failed, warnings)
 
 
+def _apply_filters(rules: ArticleFilter, source: SourceConfig,
+                   articles: list[Article]) -> tuple[list[Article], int]:
+    """Articles the include/exclude rules keep, and how many they dropped (each logged)."""
+    if not rules:
+        return articles, 0
+    kept, dropped = rules.split(articles)
+    for article, reason in dropped:
+        log.info("%s: filtered %s (%s)", source.name, article.id, reason)
+    return kept, len(dropped)
+
+
 def _wants_fulltext(source: SourceConfig, article: Article) -> bool:
     if source.fulltext_url and article.fulltext_key:
         return not article.body_html.strip()
@@ -164,8 +185,8 @@ async def _complete_fulltext(fetcher: Fetcher, store: Store, source: SourceConfi
     from newsdesk.parse.fulltext import fulltext_url, parse_fulltext
 
     async def complete(article: Article) -> Article:
-        if not _wants_fulltext(source, article):
-            return article
+        if not _wants_fulltext(source, article) or store.alias_target(source.name, article.id):
+            return article  # an exact duplicate's text is already stored with its first outlet
         stored = store.get_article(source.name, article.id)
         if stored is not None and not stored.article.needs_fulltext:
             return replace(article, body_html=stored.article.body_html, needs_fulltext=False)

@@ -130,8 +130,8 @@ def test_every_page_is_a_phone_ready_utf8_page(filled: SqliteStore, site: SiteCo
     assert {f"/category/{slug}.html" for _, slug in OUTLETS} <= set(notfound.hrefs())
     pages = list(site.output.rglob("*.html"))
     # articles, outlet entry pages and their one numbered page each, home, 404, search,
-    # the one day's archive page and the archive index
-    assert len(pages) == 60 + 2 * len(OUTLETS) + 3 + 2
+    # the one day's archive page and the archive index, and status.html (site/status.py)
+    assert len(pages) == 60 + 2 * len(OUTLETS) + 3 + 2 + 1
     for path in pages:
         raw = path.read_text(encoding="utf-8")
         assert raw.startswith("<!DOCTYPE html>\n<html lang=\"zh-CN\">"), path

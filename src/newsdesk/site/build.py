@@ -40,6 +40,7 @@ from newsdesk.site.render import (
     template_sources,
 )
 from newsdesk.site.search import build_search_index, search_page
+from newsdesk.site.status import write_status
 from newsdesk.site.write import MANIFEST, PENDING, read_inputs, remove_stale, write_atomic, write_inputs
 from newsdesk.store.base import Store
 
@@ -80,7 +81,8 @@ def _chrome(site: SiteConfig) -> Chrome:
 def _salt(site: SiteConfig, env: jinja2.Environment, chrome: Chrome) -> str:
     """What every page depends on besides its own data: settings, templates, build format."""
     # the output folder is where, not what: two folders built from one store get one manifest
-    settings = replace(site, output=Path("."), theme=None)
+    # (workers changes how fast, not what; the theme's files are hashed through the environment)
+    settings = replace(site, output=Path("."), theme=None, workers=0)
     return digest(_FORMAT, settings, chrome, template_sources(env))
 
 
@@ -296,6 +298,7 @@ def build_site(store: Store, site: SiteConfig, *, full: bool = False, progress: 
                                   render(env, "search.html", search_page(chrome)))
     final = dict(planned)
     final.update(dict.fromkeys(searched.files, "search"))  # the search index keeps its own bookkeeping
+    final.update(dict.fromkeys(write_status(store, site), "status"))  # health page, see site/status.py
 
     removed = remove_stale(output, set(previous) - set(final))
     write_inputs(output, final)

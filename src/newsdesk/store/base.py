@@ -7,13 +7,16 @@ from datetime import datetime
 from typing import Protocol
 
 from newsdesk.models import (
+    Alias,
     Article,
     ArticleHead,
     CategoryInfo,
-    SourceHealth,
+    Fingerprint,
     SourceReport,
     SourceState,
     StoredArticle,
+    StoryMember,
+    StoryPlacement,
     UpsertCounts,
     Validators,
 )
@@ -72,8 +75,45 @@ class Store(Protocol):
         """
         ...
 
-    def source_health(self, since: datetime) -> dict[str, SourceHealth]:
-        """Per source: new articles, fetches and the median fetch time since `since`."""
+    # stories (dedupe.py): exact duplicates stored once as aliases, near-duplicates grouped
+
+    def has_article(self, source: str, article_id: str) -> bool:
+        """Whether (source, id) is stored as an article."""
+        ...
+
+    def alias_target(self, source: str, article_id: str) -> tuple[str, str] | None:
+        """The article an exact duplicate points to, or None when (source, id) is no alias."""
+        ...
+
+    def get_fingerprint(self, source: str, article_id: str) -> Fingerprint | None:
+        """The stored fingerprint of one article, or None."""
+        ...
+
+    def find_exact(self, link_key: str | None, text_key: str | None,
+                   exclude: tuple[str, str]) -> tuple[str, str] | None:
+        """The first stored article with this link key or text key, other than `exclude`."""
+        ...
+
+    def near_candidates(self, band_keys: Sequence[str], since: datetime,
+                        exclude: tuple[str, str]) -> list[tuple[Fingerprint, tuple[str, str]]]:
+        """Fingerprints sharing an LSH band, published since `since`, with their story keys."""
+        ...
+
+    def story_of(self, source: str, article_id: str) -> tuple[str, str] | None:
+        """The story key of a stored article, or None when it has no fingerprint yet."""
+        ...
+
+    def save_stories(self, placements: Sequence[StoryPlacement], aliases: Sequence[Alias],
+                     seen_at: datetime) -> None:
+        """Record fingerprints with their stories and exact duplicates as aliases, after `upsert`."""
+        ...
+
+    def story_groups(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """Article -> story key, for every article whose story has another article."""
+        ...
+
+    def story_members(self, source: str, article_id: str) -> list[StoryMember]:
+        """Every other report of this article's story: near-duplicate articles and exact aliases."""
         ...
 
     def close(self) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import statistics
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,14 +15,17 @@ from typing import Any, Self
 
 from newsdesk.errors import StoreError
 from newsdesk.models import (
+    Alias,
     Article,
     ArticleHead,
     CategoryInfo,
+    Fingerprint,
     SafeHtml,
-    SourceHealth,
     SourceReport,
     SourceState,
     StoredArticle,
+    StoryMember,
+    StoryPlacement,
     UpsertCounts,
     Validators,
 )
@@ -106,6 +108,15 @@ def _stored(row: Row) -> StoredArticle:
                       needs_fulltext=bool(needs_fulltext))
     return StoredArticle(article=article, first_seen_at=_time(first_seen_at),
                          changed_at=_time(changed_at), revision=revision)
+
+
+_FINGERPRINT_COLUMNS = "source, id, outlet, published_at, link_key, text_key, signature"
+
+
+def _fingerprint(row: Row) -> Fingerprint:
+    source, article_id, outlet, published_at, link_key, text_key, signature = row
+    return Fingerprint(source=source, id=article_id, outlet=outlet, published_at=_time(published_at),
+                       link_key=link_key, text_key=text_key, signature=bytes(signature))
 
 
 def _short_hash(text: str, size: int) -> str:
@@ -290,6 +301,119 @@ class SqliteStore:
                 if self._conn is not None:
                     cursor.close()
 
+    # ------------------------------------------------------------ stories (see dedupe.py)
+
+    def has_article(self, source: str, article_id: str) -> bool:
+        """Whether (source, id) is stored as an article; raises StoreError."""
+        return bool(self._read("SELECT 1 FROM articles WHERE source = ? AND id = ?", (source, article_id)))
+
+    def alias_target(self, source: str, article_id: str) -> tuple[str, str] | None:
+        """The article an exact duplicate points to, or None when (source, id) is no alias."""
+        rows = self._read("SELECT of_source, of_id FROM aliases WHERE source = ? AND id = ?",
+                          (source, article_id))
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def get_fingerprint(self, source: str, article_id: str) -> Fingerprint | None:
+        """The stored fingerprint of one article, or None; raises StoreError."""
+        rows = self._read(f"SELECT {_FINGERPRINT_COLUMNS} FROM fingerprints WHERE source = ? AND id = ?",
+                          (source, article_id))
+        return _fingerprint(rows[0]) if rows else None
+
+    def find_exact(self, link_key: str | None, text_key: str | None,
+                   exclude: tuple[str, str]) -> tuple[str, str] | None:
+        """The first stored article with this link key or text key, other than `exclude`."""
+        for column, value in (("link_key", link_key), ("text_key", text_key)):
+            if value is None:
+                continue
+            rows = self._read(
+                f"SELECT source, id FROM fingerprints WHERE {column} = ? AND NOT (source = ? AND id = ?)"
+                " ORDER BY published_at, source, id LIMIT 1", (value, *exclude))
+            if rows:
+                return (rows[0][0], rows[0][1])
+        return None
+
+    def near_candidates(self, band_keys: Sequence[str], since: datetime,
+                        exclude: tuple[str, str]) -> list[tuple[Fingerprint, tuple[str, str]]]:
+        """Fingerprints sharing an LSH band with `band_keys`, published since `since`, with their stories."""
+        if not band_keys:
+            return []
+        marks = ", ".join("?" * len(band_keys))
+        rows = self._read(
+            f"SELECT {_FINGERPRINT_COLUMNS}, story_source, story_id FROM fingerprints"
+            f" WHERE (source, id) IN (SELECT source, id FROM fingerprint_bands WHERE band IN ({marks}))"
+            " AND published_at >= ? AND NOT (source = ? AND id = ?)",
+            (*band_keys, _time_text(since, "near_candidates"), *exclude))
+        return [(_fingerprint(r[:-2]), (r[-2], r[-1])) for r in rows]
+
+    def story_of(self, source: str, article_id: str) -> tuple[str, str] | None:
+        """The story key of a stored article, or None when it has no fingerprint yet."""
+        rows = self._read("SELECT story_source, story_id FROM fingerprints WHERE source = ? AND id = ?",
+                          (source, article_id))
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def save_stories(self, placements: Sequence[StoryPlacement], aliases: Sequence[Alias],
+                     seen_at: datetime) -> None:
+        """Record fingerprints with their stories, and exact duplicates as aliases; one transaction.
+
+        Call after `upsert`: every placement and alias target must be a stored article.
+        """
+        seen = _time_text(seen_at, "save_stories")
+        with self._write() as conn:
+            for p in placements:
+                fp = p.fingerprint
+                conn.execute(
+                    f"INSERT INTO fingerprints ({_FINGERPRINT_COLUMNS}, story_source, story_id, similarity)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO UPDATE SET"
+                    " outlet = excluded.outlet, published_at = excluded.published_at,"
+                    " link_key = excluded.link_key, text_key = excluded.text_key,"
+                    " signature = excluded.signature, story_source = excluded.story_source,"
+                    " story_id = excluded.story_id, similarity = excluded.similarity",
+                    (fp.source, fp.id, fp.outlet, _time_text(fp.published_at, fp.id), fp.link_key,
+                     fp.text_key, fp.signature, p.story_source, p.story_id, p.similarity))
+                conn.execute("DELETE FROM fingerprint_bands WHERE source = ? AND id = ?", (fp.source, fp.id))
+                conn.executemany("INSERT OR IGNORE INTO fingerprint_bands (band, source, id) VALUES (?, ?, ?)",
+                                 [(band, fp.source, fp.id) for band in p.bands])
+            for a in aliases:
+                conn.execute(
+                    "INSERT INTO aliases (source, id, outlet, category, title, link, of_source, of_id, seen_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO UPDATE SET"
+                    " outlet = excluded.outlet, category = excluded.category, title = excluded.title,"
+                    " link = excluded.link",
+                    (a.source, a.id, a.outlet, a.category, a.title, a.link, a.of_source, a.of_id, seen))
+
+    def story_groups(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """Article -> story key, for every article whose story has another article; raises StoreError."""
+        rows = self._read(
+            "SELECT source, id, story_source, story_id FROM fingerprints WHERE (story_source, story_id) IN"
+            " (SELECT story_source, story_id FROM fingerprints GROUP BY story_source, story_id"
+            " HAVING COUNT(*) > 1)")
+        return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+
+    def story_members(self, source: str, article_id: str) -> list[StoryMember]:
+        """Every other report of this article's story: near-duplicate articles and exact aliases."""
+        story = self.story_of(source, article_id) or (source, article_id)
+        rows = self._read(
+            """
+            WITH members AS (
+                SELECT source, id FROM fingerprints WHERE story_source = ? AND story_id = ?
+                UNION SELECT ?, ?
+            )
+            SELECT a.source, a.id, a.outlet, a.category, a.title, a.link, a.published_at, 0
+            FROM articles a JOIN members m ON a.source = m.source AND a.id = m.id
+            UNION ALL
+            SELECT x.source, x.id, x.outlet, x.category, x.title, x.link, a.published_at, 1
+            FROM aliases x JOIN members m ON x.of_source = m.source AND x.of_id = m.id
+            JOIN articles a ON a.source = x.of_source AND a.id = x.of_id
+            ORDER BY 7, 1, 2
+            """, (*story, source, article_id))
+        return [StoryMember(source=r[0], id=r[1], outlet=r[2], category=r[3], title=r[4], link=r[5],
+                            published_at=_time(r[6]), exact=bool(r[7]))
+                for r in rows if (r[0], r[1]) != (source, article_id)]
+
+    def count_aliases(self) -> int:
+        """How many exact duplicates are remembered as aliases; raises StoreError."""
+        return int(self._read("SELECT COUNT(*) FROM aliases")[0][0])
+
     # ------------------------------------------------------------ categories
 
     def categories(self) -> list[CategoryInfo]:
@@ -360,10 +484,12 @@ class SqliteStore:
                                  (validators.etag, validators.last_modified, report.source))
             conn.execute(
                 "INSERT INTO fetch_log (source, started_at, elapsed_s, status, http_status, new,"
-                " updated, unchanged, failed, error, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " updated, unchanged, failed, error, warnings, filtered, duplicates)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (report.source, started, report.elapsed_s, report.status, report.http_status,
                  report.new, report.updated, report.unchanged, report.failed, report.error,
-                 json.dumps(list(report.warnings), ensure_ascii=False)))
+                 json.dumps(list(report.warnings), ensure_ascii=False), report.filtered,
+                 report.duplicates))
             # the log would otherwise grow by one row per source every few minutes, forever
             conn.execute(
                 "DELETE FROM fetch_log WHERE source = ? AND id <= (SELECT id FROM fetch_log"
@@ -374,11 +500,12 @@ class SqliteStore:
         """The latest logged fetches of one source, newest first; raises StoreError."""
         rows = self._read(
             "SELECT started_at, elapsed_s, status, http_status, new, updated, unchanged, failed,"
-            " error, warnings FROM fetch_log WHERE source = ? ORDER BY id DESC LIMIT ?",
+            " error, warnings, filtered, duplicates FROM fetch_log WHERE source = ? ORDER BY id DESC LIMIT ?",
             (source, limit))
         return [SourceReport(source=source, started_at=_time(r[0]), elapsed_s=r[1], status=r[2],
                              http_status=r[3], new=r[4], updated=r[5], unchanged=r[6], failed=r[7],
-                             error=r[8], warnings=tuple(json.loads(r[9])))
+                             error=r[8], warnings=tuple(json.loads(r[9])), filtered=r[10],
+                             duplicates=r[11])
                 for r in rows]
 
     @staticmethod
@@ -411,35 +538,6 @@ class SqliteStore:
             ORDER BY names.name
             """)
         return [self._state(r[0], tuple(r[2:-1]) if r[1] else None, r[-1]) for r in rows]
-
-    def source_health(self, since: datetime) -> dict[str, SourceHealth]:
-        """Per source: new articles, fetches and the median fetch time since `since`; raises StoreError."""
-        rows = self._read("SELECT source, status, elapsed_s, new FROM fetch_log WHERE started_at >= ?"
-                          " ORDER BY source", (_time_text(since, "since"),))
-        gathered: dict[str, tuple[int, int, list[float]]] = {}
-        for source, status, elapsed_s, new in rows:
-            count, fetches, times = gathered.get(source, (0, 0, []))
-            if status != "failed":
-                times.append(float(elapsed_s))
-            gathered[source] = (count + int(new), fetches + 1, times)
-        return {source: SourceHealth(source=source, new_articles=count, fetches=fetches,
-                                     median_fetch_s=statistics.median(times) if times else None)
-                for source, (count, fetches, times) in gathered.items()}
-
-    def snapshot(self, path: Path) -> SqliteStore:
-        """A copy of this store at `path` without conditional-GET validators (for dry runs); raises StoreError."""
-        with self._lock:
-            try:
-                target = sqlite3.connect(path)
-                try:
-                    self._connection().backup(target)
-                    target.execute("UPDATE sources SET etag = NULL, last_modified = NULL")
-                    target.commit()
-                finally:
-                    target.close()
-            except sqlite3.Error as exc:
-                raise self._error(exc) from exc
-        return open_store(path)
 
     # ------------------------------------------------------------ lifetime
 
