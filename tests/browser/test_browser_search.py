@@ -78,6 +78,7 @@ def test_search_page_finds_a_word_only_in_bodies_and_links_the_articles(site_url
     assert _results(dom) == ["/nanfangplus/2021/12/29/body-dec.html", "/nanfangplus/2021/12/27/hostile.html",
                              "/nanfangplus/2021/11/19/body-nov.html"]
     assert "找到 3 篇" in dom
+    assert dom.count('id="search-q"') == 1  # one search box, whether the layout's header carries it or the page
     # a hostile title is shown as text, never as markup
     assert "<img src=x" not in dom and "&lt;img src=x onerror" in dom
     assert "<title>pwned" not in dom

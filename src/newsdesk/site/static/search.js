@@ -143,10 +143,10 @@
 
   async function run() {
     var query = new URLSearchParams(window.location.search).get("q") || "";
-    var input = document.getElementById("search-q");
+    var inputs = document.querySelectorAll('form[role="search"] input[name="q"]');
     var status = document.getElementById("search-status");
     var list = document.getElementById("search-results");
-    if (input) input.value = query;
+    inputs.forEach(function (input) { input.value = query; });
     if (!query.trim() || !status || !list) return;
     status.textContent = "正在搜索…";
     try {
