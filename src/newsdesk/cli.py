@@ -118,6 +118,15 @@ def _store(config: Config) -> SqliteStore:
     return open_store(config.store.path)
 
 
+@contextmanager
+def _locked_store(config: Config, purpose: str) -> Iterator[SqliteStore]:
+    """The store, held against other newsdesk processes writing it or its output."""
+    from newsdesk.lock import hold_lock
+
+    with hold_lock(config.store.path, purpose), _store(config) as store:
+        yield store
+
+
 def _fetch_exit(reports: Sequence[SourceReport]) -> int:
     return EXIT_FAILED if pipeline.all_failed(reports) else EXIT_OK
 
@@ -179,7 +188,7 @@ def _run_fetch(config: Config, store: SqliteStore, args: argparse.Namespace, out
 
 def cmd_fetch(args: argparse.Namespace, out: Output) -> int:
     config = _config(args)
-    with _store(config) as store:
+    with _locked_store(config, "fetch") as store:
         return _fetch_exit(_run_fetch(config, store, args, out))
 
 
@@ -192,14 +201,14 @@ def _run_build(config: Config, store: SqliteStore, out: Output, full: bool = Fal
 
 def cmd_build(args: argparse.Namespace, out: Output) -> int:
     config = _config(args)
-    with _store(config) as store:
+    with _locked_store(config, "build") as store:
         _run_build(config, store, out, full=args.full)
     return EXIT_OK
 
 
 def cmd_update(args: argparse.Namespace, out: Output) -> int:
     config = _config(args)
-    with _store(config) as store:
+    with _locked_store(config, "update") as store:
         reports = _run_fetch(config, store, args, out)
         if args.json:
             # keep stdout pure JSON lines; the build summary goes to stderr
@@ -278,7 +287,7 @@ def cmd_export(args: argparse.Namespace, out: Output) -> int:
     from newsdesk.jekyll.export import export_jekyll
 
     config = _config(args)
-    with _store(config) as store, out.progress("exporting") as progress:
+    with _locked_store(config, "export") as store, out.progress("exporting") as progress:
         report = export_jekyll(store, config.site, Path(args.dir), progress=progress)
     print_build_report(out, report)
     return EXIT_OK

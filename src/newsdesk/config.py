@@ -36,6 +36,7 @@ class SiteConfig:
     home_per_outlet: int = 5
     home_latest: int = 50
     feed_entries: int = 50
+    status_page: bool = True  # write /status.html and /status.json (source health)
     per_page: int = 50  # articles per outlet page; numbered pages keep their URLs as news arrives
     theme: Path | None = None  # a folder whose templates/ and static/ override the built-in ones
     latest_poll_s: int = 60  # how often pages poll latest.json for new articles; 0 turns it off
@@ -131,6 +132,9 @@ class Config:
     fetch: FetchConfig
     sources: tuple[SourceConfig, ...]
     categories: dict[str, str] = field(default_factory=dict)  # outlet name -> slug
+    run: RunConfig = field(default_factory=lambda: RunConfig())  # [run]: the scheduler
+    health: HealthConfig = field(default_factory=lambda: HealthConfig())  # [health]: warnings
+    publish: PublishConfig = field(default_factory=lambda: PublishConfig())  # [publish]: where the site goes
     filters: FilterConfig = field(default_factory=FilterConfig)  # [filters], for every source
 
     @property
@@ -296,7 +300,8 @@ def parse_config(text: str, path: Path) -> Config:
         reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         raise ConfigError(f"{where}: invalid TOML: {reason}") from None
     check = _Checker(path, text)
-    check.table(data, "", ("site", "store", "fetch", "sources", "categories", "filters"))
+    check.table(data, "", ("site", "store", "fetch", "sources", "categories", "filters", "run", "health",
+                           "publish"))
     root = path.parent
     site = _site(check, _section(check, data, "site"), root)
     store = _store(check, _section(check, data, "store"), root)
@@ -306,10 +311,13 @@ def parse_config(text: str, path: Path) -> Config:
     filters_data = _section(check, data, "filters")
     check.table(filters_data, "filters", ("include", "exclude"))
     filters = _filters(check, filters_data, "filters")
+    run = _run(check, _section(check, data, "run"))
+    health = _health(check, _section(check, data, "health"))
+    publish = _publish(check, _section(check, data, "publish"), root)
     if check.problems:
         raise ConfigError(check.problems)
     return Config(path=path, site=site, store=store, fetch=fetch, sources=tuple(sources),
-                  categories=categories, filters=filters)
+                  categories=categories, filters=filters, run=run, health=health, publish=publish)
 
 
 def _section(check: _Checker, data: dict[str, Any], name: str) -> dict[str, Any]:
@@ -339,6 +347,7 @@ def _site(check: _Checker, data: dict[str, Any], root: Path) -> SiteConfig:
         home_per_outlet=check.positive(data, "site", "home_per_outlet", int, d.home_per_outlet),
         home_latest=check.positive(data, "site", "home_latest", int, d.home_latest),
         feed_entries=check.positive(data, "site", "feed_entries", int, d.feed_entries),
+        status_page=check.get(data, "site", "status_page", bool, d.status_page),
         per_page=check.positive(data, "site", "per_page", int, d.per_page),
         theme=_theme(check, data, root),
         latest_poll_s=check.positive(data, "site", "latest_poll_s", int, d.latest_poll_s, minimum=0),
@@ -481,6 +490,103 @@ def _categories(check: _Checker, raw: dict[str, Any]) -> dict[str, str]:
             result[outlet] = slug
     return result
 
+# ---------------------------------------------------------------- [run], [health], [publish]
+
+PUBLISH_TARGETS = ("folder", "git", "command")
+KEEP_HISTORY = ("full", "squash")
+LOG_FORMATS = ("plain", "json")
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """[run]: how `newsdesk run` spreads and backs off polls, and how it logs."""
+
+    jitter: float = 0.1  # up to this fraction of a source's interval is added to each wait
+    backoff_max_s: float = 3600.0  # a failing source waits interval * 2^failures, at most this
+    log: str = "plain"  # plain | json (one JSON object per line on stderr)
+
+
+@dataclass(frozen=True, slots=True)
+class HealthConfig:
+    """[health]: when a failing source earns a warning."""
+
+    failing_warn_after_s: float = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class PublishConfig:
+    """[publish]: where a built site goes after each build that changed it."""
+
+    target: str = "folder"  # folder | git | command
+    path: Path | None = None  # folder target: a symlink switched atomically to each release
+    repo: Path = Path(".newsdesk/publish.git")  # git target: the local repository
+    branch: str = "gh-pages"
+    remote: str | None = None  # may hold ${ENV_VAR}s, expanded when pushing and never logged
+    keep_history: str = "full"  # full | squash (one commit on an orphan branch)
+    command: str | None = None  # run after every publish, with NEWSDESK_OUTPUT set
+    command_timeout_s: float = 600.0
+
+
+def _duration(check: _Checker, data: dict[str, Any], table: str, key: str, default: float) -> float:
+    value = check.get(data, table, key, (str, int, float), None)
+    if value is None:
+        return default
+    try:
+        return parse_interval(value)
+    except ValueError:
+        check.fail(table, key, f"expected a duration like '5m', '30s', '1h', got {value!r}")
+        return default
+
+
+def _run(check: _Checker, data: dict[str, Any]) -> RunConfig:
+    d = RunConfig()
+    check.table(data, "run", ("jitter", "backoff_max", "log"))
+    jitter = float(check.get(data, "run", "jitter", float, d.jitter))
+    if not 0 <= jitter <= 1:
+        check.fail("run", "jitter", f"expected a fraction from 0 to 1, got {jitter!r}")
+        jitter = d.jitter
+    log = check.get(data, "run", "log", str, d.log)
+    if log not in LOG_FORMATS:
+        check.fail("run", "log", f"expected plain or json, got {log!r}")
+        log = d.log
+    return RunConfig(jitter=jitter, backoff_max_s=_duration(check, data, "run", "backoff_max", d.backoff_max_s),
+                     log=log)
+
+
+def _health(check: _Checker, data: dict[str, Any]) -> HealthConfig:
+    check.table(data, "health", ("failing_warn_after",))
+    return HealthConfig(failing_warn_after_s=_duration(check, data, "health", "failing_warn_after",
+                                                       HealthConfig().failing_warn_after_s))
+
+
+_BRANCH_RE = re.compile(r"^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]+(?<![./])$")
+
+
+def _publish(check: _Checker, data: dict[str, Any], root: Path) -> PublishConfig:
+    d = PublishConfig()
+    check.table(data, "publish", ("target", "path", "repo", "branch", "remote", "keep_history", "command",
+                                  "command_timeout"))
+    target = check.get(data, "publish", "target", str, d.target)
+    if target not in PUBLISH_TARGETS:
+        check.fail("publish", "target", f"expected folder, git or command, got {target!r}")
+        target = d.target
+    branch = check.get(data, "publish", "branch", str, d.branch)
+    if not _BRANCH_RE.match(branch):
+        check.fail("publish", "branch", f"not a usable branch name: {branch!r}")
+        branch = d.branch
+    keep = check.get(data, "publish", "keep_history", str, d.keep_history)
+    if keep not in KEEP_HISTORY:
+        check.fail("publish", "keep_history", f"expected full or squash, got {keep!r}")
+        keep = d.keep_history
+    command = check.get(data, "publish", "command", str, None)
+    if target == "command" and not (command or "").strip():
+        check.fail("publish", "command", "target = \"command\" needs a command to run")
+    path = check.get(data, "publish", "path", str, None)
+    return PublishConfig(
+        target=target, path=root / path if path else None,
+        repo=root / check.get(data, "publish", "repo", str, str(d.repo)), branch=branch,
+        remote=check.get(data, "publish", "remote", str, None), keep_history=keep, command=command,
+        command_timeout_s=_duration(check, data, "publish", "command_timeout", d.command_timeout_s))
 
 def _filters(check: _Checker, data: dict[str, Any], table: str) -> FilterConfig:
     """The `include` and `exclude` tables of [filters] or of one source."""

@@ -219,6 +219,16 @@ class SourceState:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """A source's recent record: articles it brought and how long its fetches took."""
+
+    source: str
+    new_articles: int = 0  # new articles stored by its fetches since the asked moment
+    fetches: int = 0  # fetches logged since then (failed ones included)
+    median_fetch_s: float | None = None  # over the successful fetches since then
+
+
+@dataclass(frozen=True, slots=True)
 class CategoryInfo:
     """One outlet page's worth of facts: its slug, outlet name and article count."""
 

@@ -11,6 +11,7 @@ from newsdesk.models import (
     Article,
     ArticleHead,
     CategoryInfo,
+    SourceHealth,
     Fingerprint,
     SourceReport,
     SourceState,
@@ -73,6 +74,10 @@ class Store(Protocol):
         Once assigned a slug never changes; a different outlet whose proposed slug is
         taken gets a deterministic suffix (a short hash of its name).
         """
+        ...
+
+    def source_health(self, since: datetime) -> dict[str, SourceHealth]:
+        """Per source: new articles, fetches and the median fetch time since `since`."""
         ...
 
     # stories (dedupe.py): exact duplicates stored once as aliases, near-duplicates grouped

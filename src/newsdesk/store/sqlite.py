@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import statistics
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from newsdesk.models import (
     CategoryInfo,
     Fingerprint,
     SafeHtml,
+    SourceHealth,
     SourceReport,
     SourceState,
     StoredArticle,
@@ -538,6 +540,35 @@ class SqliteStore:
             ORDER BY names.name
             """)
         return [self._state(r[0], tuple(r[2:-1]) if r[1] else None, r[-1]) for r in rows]
+
+    def source_health(self, since: datetime) -> dict[str, SourceHealth]:
+        """Per source: new articles, fetches and the median fetch time since `since`; raises StoreError."""
+        rows = self._read("SELECT source, status, elapsed_s, new FROM fetch_log WHERE started_at >= ?"
+                          " ORDER BY source", (_time_text(since, "since"),))
+        gathered: dict[str, tuple[int, int, list[float]]] = {}
+        for source, status, elapsed_s, new in rows:
+            count, fetches, times = gathered.get(source, (0, 0, []))
+            if status != "failed":
+                times.append(float(elapsed_s))
+            gathered[source] = (count + int(new), fetches + 1, times)
+        return {source: SourceHealth(source=source, new_articles=count, fetches=fetches,
+                                     median_fetch_s=statistics.median(times) if times else None)
+                for source, (count, fetches, times) in gathered.items()}
+
+    def snapshot(self, path: Path) -> SqliteStore:
+        """A copy of this store at `path` without conditional-GET validators (for dry runs); raises StoreError."""
+        with self._lock:
+            try:
+                target = sqlite3.connect(path)
+                try:
+                    self._connection().backup(target)
+                    target.execute("UPDATE sources SET etag = NULL, last_modified = NULL")
+                    target.commit()
+                finally:
+                    target.close()
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+        return open_store(path)
 
     # ------------------------------------------------------------ lifetime
 
