@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -155,7 +155,7 @@ def _age(output: Path) -> None:
 
 @pytest.fixture
 def two_months(tmp_path: Path) -> Iterator[SqliteStore]:
-    """Articles in December 2021 and January 2022 (Shanghai time): two index segments."""
+    """Articles in December 2021 and on 9 January 2022 (Shanghai time): a month segment and a day segment."""
     with open_store(tmp_path / "state2" / "newsdesk.db") as opened:
         dec = [_article(i, f"D{i}", f"十二月 {i}", f"<p>清远 第{i}条</p>") for i in range(5)]
         jan = [_article(i, f"J{i}", f"一月 {i}", f"<p>供电局 第{i}条</p>", days=20) for i in range(5)]
@@ -171,22 +171,55 @@ def test_rebuild_without_changes_rewrites_no_index_file(two_months: SqliteStore,
     assert _mtimes(site.output) == before
 
 
-def test_new_article_rewrites_only_its_months_shards(two_months: SqliteStore, site: SiteConfig) -> None:
-    build_site(two_months, site)
-    index = json.loads((site.output / "search" / "index.json").read_text(encoding="utf-8"))
-    assert [e["id"] for e in index["segments"]] == ["2022-01", "2021-12"]
-    _age(site.output)
-    before = _mtimes(site.output)
+def _segments(output: Path) -> list[str]:
+    index = json.loads((output / "search" / "index.json").read_text(encoding="utf-8"))
+    return [e["id"] for e in index["segments"]]
 
-    two_months.upsert([_article(9, "J9", "一月新闻", "<p>清远新消息</p>", days=20)], SEEN)
+
+def _changed(output: Path, change: Callable[[], None]) -> set[str]:
+    """Index files whose mtime moved when `change` ran."""
+    _age(output)
+    before = _mtimes(output)
+    change()
+    after = _mtimes(output)
+    return {path for path in after if after[path] != before.get(path)}
+
+
+def test_new_article_rewrites_only_its_days_shards(two_months: SqliteStore, site: SiteConfig) -> None:
     build_site(two_months, site)
-    after = _mtimes(site.output)
-    changed = {path for path in after if after[path] != before.get(path)}
-    assert changed, "the new article's month must be rewritten"
-    assert all(p.startswith(("search/2022-01/", "search/index.json")) for p in changed), changed
-    assert all(after[p] == before[p] for p in before if p.startswith("search/2021-12/"))
+    assert _segments(site.output) == ["2022-01-09", "2021-12"]
+
+    def add() -> None:
+        two_months.upsert([_article(9, "J9", "一月新闻", "<p>清远新消息</p>", days=20)], SEEN)
+        build_site(two_months, site)
+
+    changed = _changed(site.output, add)
+    assert changed, "the new article's day must be rewritten"
+    assert all(p.startswith(("search/2022-01-09/", "search/index.json")) for p in changed), changed
     assert "J9" in _ids(site.output, "清远")
     assert {"D0", "D4"} <= _ids(site.output, "清远")
+
+
+def test_a_new_day_leaves_the_other_days_alone(two_months: SqliteStore, site: SiteConfig) -> None:
+    build_site(two_months, site)
+
+    def add() -> None:
+        two_months.upsert([_article(0, "J10", "次日", "<p>清远次日消息</p>", days=21)], SEEN)
+        build_site(two_months, site)
+
+    changed = _changed(site.output, add)
+    assert _segments(site.output) == ["2022-01-10", "2022-01-09", "2021-12"]
+    assert all(p.startswith(("search/2022-01-10/", "search/index.json")) for p in changed), changed
+    assert "J10" in _ids(site.output, "清远")
+
+
+def test_a_new_month_merges_the_last_months_days(two_months: SqliteStore, site: SiteConfig) -> None:
+    build_site(two_months, site)
+    two_months.upsert([_article(0, "F1", "二月", "<p>供电局二月消息</p>", days=45)], SEEN)
+    build_site(two_months, site)
+    assert _segments(site.output) == ["2022-02-03", "2022-01", "2021-12"]
+    assert not (site.output / "search" / "2022-01-09").exists()  # the day's files went with the manifest
+    assert _ids(site.output, "供电局") == {"F1", "J0", "J1", "J2", "J3", "J4"}
 
 
 def test_revised_article_is_reindexed(two_months: SqliteStore, site: SiteConfig) -> None:

@@ -4,10 +4,11 @@ Every run of letters and digits in an article's title, lead and body is cut into
 overlapping two-character pieces (bigrams) with their positions. A query term of
 n characters matches a document when its n-1 bigrams occur at consecutive
 positions there, which is exactly "the term is a substring of the text": 清远
-matches only where 清 and 远 stand side by side. The index is split by month of
-publication into segments, and each segment's bigrams are hashed into buckets, so
-a query downloads only the buckets of its own bigrams; a build re-indexes only the
-segments whose articles changed. `static/search.js` reads the same files.
+matches only where 清 and 远 stand side by side. The index is split by date of
+publication into segments (days of the newest month, whole months before it), and
+each segment's bigrams are hashed into buckets, so a query downloads only the
+buckets of its own bigrams; a build re-indexes only the segments whose articles
+changed. `static/search.js` reads the same files.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ INDEX_FILE = f"{INDEX_DIR}/index.json"
 MIN_TERM = 2  # one character matches nearly every Chinese article; the page asks for two
 DOCS_PER_CHUNK = 25  # result metadata comes in chunks so a query fetches only the chunks of its hits
 BUCKET_TARGET_BYTES = 16_000  # aim for buckets about this size: few requests, little waste per query
+DAY_BUCKET_TARGET_BYTES = 4_000
 MAX_BUCKETS = 1024
 
 # a term is a run of letters and digits; JavaScript's [\p{L}\p{N}]+ draws the same lines
@@ -241,9 +243,34 @@ def _json(value: object) -> bytes:
 # ---------------------------------------------------------------- segments
 
 
-def segment_of(published_at: datetime, tz: tzinfo) -> str:
-    """The segment (month of publication in the site's zone, `YYYY-MM`) an article is indexed in."""
-    return f"{published_at.astimezone(tz):%Y-%m}"
+def day_of(published_at: datetime, tz: tzinfo) -> str:
+    """`YYYY-MM-DD`, the day of publication in the site's zone."""
+    return f"{published_at.astimezone(tz):%Y-%m-%d}"
+
+
+def segments_of(refs: Iterable[IndexRef], tz: tzinfo) -> dict[str, list[IndexRef]]:
+    """Articles by segment: one per day in the newest month, one per month before it.
+
+    News arrives in the newest month, so a build re-indexes one day's articles, not a
+    month's; once a month its days merge into one segment, which keeps the number of
+    files a query fetches near (months + days of this month). The split depends only
+    on the articles, so any sequence of builds gives the same index as a fresh one.
+    """
+    by_day: dict[str, list[IndexRef]] = {}
+    # every zone's offset is a whole number of quarter hours, so a day never starts inside one:
+    # one time zone lookup per quarter hour instead of one per article
+    day_of_quarter: dict[float, str] = {}
+    for ref in refs:
+        quarter = ref.published_at.timestamp() // 900
+        day = day_of_quarter.get(quarter)
+        if day is None:
+            day = day_of_quarter[quarter] = day_of(ref.published_at, tz)
+        by_day.setdefault(day, []).append(ref)
+    newest_month = max(by_day)[:7] if by_day else ""
+    segments: dict[str, list[IndexRef]] = {}
+    for day, members in by_day.items():
+        segments.setdefault(day if day.startswith(newest_month) else day[:7], []).extend(members)
+    return segments
 
 
 def bucket_path(segment: str, bucket: int) -> str:
@@ -261,13 +288,14 @@ def _order(ref: IndexRef) -> tuple[datetime, str, str]:
 
 
 def _fingerprint(members: Sequence[IndexRef], tz: tzinfo) -> str:
-    """Changes when any article of the segment is added, removed, revised or moved."""
-    digest = hashlib.sha256(f"{FORMAT}\0{tz}\0".encode())
-    for ref in members:
-        digest.update("\0".join((ref.source, ref.id, str(ref.revision), ref.path, ref.title, ref.outlet,
-                                 ref.published_at.isoformat())).encode("utf-8", "surrogatepass"))
-        digest.update(b"\1")
-    return digest.hexdigest()[:24]
+    """Changes when any article of the segment is added, removed, revised or moved.
+
+    A new title, outlet or body is a new revision in the store, so the key, revision,
+    path and time say it all; this runs for every article on every build, so it stays lean.
+    """
+    text = "\1".join([f"{r.source}\0{r.id}\0{r.revision}\0{r.path}\0{r.published_at.timestamp()}"
+                      for r in members])
+    return hashlib.sha256(f"{FORMAT}\0{tz}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 def _segment_files(entry: dict[str, object]) -> list[str] | None:
@@ -318,10 +346,12 @@ def _index_segment(store: Store, segment: str, members: Sequence[IndexRef],
             _append_postings(flat, doc - last_doc.get(bigram, 0), spots)
             last_doc[bigram] = doc
         docs.append([urls.href(ref.path), ref.title, ref.outlet, _time_text(ref.published_at, tz)])
-    # sized from the data so a bucket stays near the target however big the month is
+    # sized from the data so a bucket stays near the target however big the segment is
     approx = sum(len(g) * 3 + 4 + 3 * len(v) for g, v in encoded.items())
+    # a query fetches a bucket from every segment: small segments (days) get small buckets
+    target = BUCKET_TARGET_BYTES if len(segment) == 7 else DAY_BUCKET_TARGET_BYTES
     buckets = 1
-    while buckets < MAX_BUCKETS and approx / buckets > BUCKET_TARGET_BYTES:
+    while buckets < MAX_BUCKETS and approx / buckets > target:
         buckets *= 2
     split: list[dict[str, list[int]]] = [{} for _ in range(buckets)]
     for gram, flat in encoded.items():
@@ -341,9 +371,7 @@ def build_search_index(store: Store, refs: Iterable[IndexRef], tz: tzinfo, outpu
     so a crash part-way leaves at worst segments that the next build redoes.
     Raises OutputError, StoreError.
     """
-    by_segment: dict[str, list[IndexRef]] = {}
-    for ref in refs:
-        by_segment.setdefault(segment_of(ref.published_at, tz), []).append(ref)
+    by_segment = segments_of(refs, tz)
     previous = _read_previous(output)
     entries: list[dict[str, object]] = []
     files: list[str] = [SEARCH_PAGE]
