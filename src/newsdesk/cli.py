@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import TextIO
@@ -17,6 +18,7 @@ from newsdesk import __version__, pipeline
 from newsdesk.config import DEFAULT_CONFIG, Config, load_config
 from newsdesk.errors import ConfigError, NewsdeskError, UsageError
 from newsdesk.models import BuildReport, SourceReport, SourceState
+from newsdesk.schedule import Cycle
 from newsdesk.store import SqliteStore, open_store
 
 log = logging.getLogger("newsdesk")
@@ -251,36 +253,57 @@ def _state_json(state: SourceState) -> dict[str, object]:
 
 
 def cmd_status(args: argparse.Namespace, out: Output) -> int:
+    from newsdesk.schedule import overdue_failures
+    from newsdesk.site.status import SourceStatus, source_statuses
+
     config = _config(args)
     with _store(config) as store:
         known = {s.source: s for s in store.source_states()}
         states = [known.pop(s.name, SourceState(source=s.name)) for s in config.sources]
         states += list(known.values())  # sources removed from the config but still stored
         total = store.count_articles()
+        rows = source_statuses(states, store.source_health(datetime.now(UTC) - timedelta(hours=24)))
+    overdue = {s.source for s in overdue_failures(config, states, datetime.now(UTC))}
+    threshold = _duration_text(config.health.failing_warn_after_s)
     if args.json:
         print(json.dumps({"articles": total, "store": str(config.store.path),
-                          "sources": [_state_json(s) for s in states]}, ensure_ascii=False, indent=2),
-              file=out.stream)
+                          "failing_warn_after_s": config.health.failing_warn_after_s,
+                          "sources": [{**r.as_json(), "overdue": r.source in overdue} for r in rows]},
+                         ensure_ascii=False, indent=2), file=out.stream)
         return EXIT_OK
+    for name in sorted(overdue):
+        print(f"newsdesk: warning: {name} has been failing for more than {threshold}", file=sys.stderr)
+
+    def median(r: SourceStatus) -> str:
+        return "-" if r.median_fetch_s is None else f"{r.median_fetch_s:.2f} s"
+
     if out.rich:
         from rich.table import Table
 
         table = Table(title=f"{total} articles in {config.store.path}", title_justify="left")
-        for column in ("source", "articles", "last success", "last error"):
-            table.add_column(column, justify="right" if column == "articles" else "left")
-        for s in states:
-            error = f"[red]{s.last_error}[/red] ({_fmt_time(s.last_error_at)}, {s.consecutive_failures}×)" \
-                if s.consecutive_failures else "-"
-            table.add_row(s.source, str(s.article_count), _fmt_time(s.last_success_at), error)
+        for column in ("source", "articles", "24 h", "median fetch", "last success", "last error"):
+            table.add_column(column, justify="right" if column in ("articles", "24 h", "median fetch") else "left")
+        for r in rows:
+            error = f"[red]{r.last_error}[/red] (since {_fmt_time(r.failing_since)}, {r.consecutive_failures}×)" \
+                if r.consecutive_failures else "-"
+            table.add_row(r.source, str(r.articles), str(r.articles_24h), median(r), _fmt_time(r.last_success_at),
+                          error)
         out.console.print(table)
     else:
         out.line(f"{total} articles in {config.store.path}")
-        for s in states:
-            error = f"; failing {s.consecutive_failures}x since {_fmt_time(s.failing_since)}: {s.last_error}" \
-                if s.consecutive_failures else ""
-            out.line(f"{s.source}: {s.article_count} articles; last success {_fmt_time(s.last_success_at)}"
-                     f"{error}")
+        for r in rows:
+            error = f"; failing {r.consecutive_failures}x since {_fmt_time(r.failing_since)}: {r.last_error}" \
+                if r.consecutive_failures else ""
+            out.line(f"{r.source}: {r.articles} articles, {r.articles_24h} in 24 h, median fetch {median(r)};"
+                     f" last success {_fmt_time(r.last_success_at)}{error}")
     return EXIT_OK
+
+
+def _duration_text(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
 
 
 def cmd_export(args: argparse.Namespace, out: Output) -> int:
@@ -309,6 +332,118 @@ def cmd_import(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK if report.new + report.updated + report.unchanged or not report.failed else EXIT_FAILED
 
 
+# ---------------------------------------------------------------- run, sources
+
+
+def _say_cycle(out: Output, cycle: Cycle) -> None:
+    """One line per cycle that did something: what came in, what was rebuilt and published."""
+    parts = [f"{cycle.new} new, {sum(r.updated for r in cycle.reports)} updated from "
+             f"{_count(len(cycle.reports), 'source')}"]
+    if cycle.build is not None:
+        parts.append(f"built {cycle.build.written} files ({cycle.build.removed} removed)")
+    parts.extend(f"published {line}" for line in cycle.published)
+    if cycle.publish_error:
+        parts.append(f"PUBLISH FAILED: {cycle.publish_error}")
+    parts.extend(f"FAILED {r.source}: {r.error}" for r in cycle.reports if r.status == "failed")
+    if cycle.build is None and not cycle.changed and len(parts) == 1:
+        log.debug("cycle: %s", parts[0])  # a quiet poll: nothing to tell the owner
+        return
+    log.info("cycle: %s", "; ".join(parts))
+    out.line(f"{datetime.now().strftime('%H:%M:%S')} " + "; ".join(parts))
+
+
+def cmd_run(args: argparse.Namespace, out: Output) -> int:
+    import signal
+    import threading
+
+    from newsdesk.schedule import due_sources, run_cycle, run_loop
+
+    config = _config(args)
+    if config.run.log == "json" and not args.log_json:
+        _setup_logging(getattr(args, "verbose", 0) or 0, out.quiet, as_json=True)
+    if not any(s.enabled for s in config.sources):
+        raise ConfigError(f"{config.path}: no enabled [[sources]] to run")
+    with _locked_store(config, "run --once" if args.once else "run") as store:
+        if args.once:
+            now = datetime.now(UTC)
+            cycle = run_cycle(config, store, sources=due_sources(config, store, now, ignore_interval=True),
+                              force_build=True, publish=True)
+            _say_cycle(out, cycle)
+            return EXIT_FAILED if pipeline.all_failed(cycle.reports) or cycle.publish_error else EXIT_OK
+        stop = threading.Event()
+
+        def on_signal(number: int, frame: object) -> None:
+            if stop.is_set():
+                raise KeyboardInterrupt  # a second signal: stop now
+            log.info("received %s: finishing the current write, then stopping", signal.Signals(number).name)
+            stop.set()
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            log.info("running %s from %s (pid %d)", _count(len(config.sources), "source"), config.path,
+                     os.getpid())
+            run_loop(config, store, stop=stop, tick_s=args.tick, publish=True,
+                     on_cycle=lambda cycle: _say_cycle(out, cycle))
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+    out.line("stopped")
+    return EXIT_OK
+
+
+def cmd_sources_import(args: argparse.Namespace, out: Output) -> int:
+    from newsdesk.opml import import_opml
+
+    config = _config(args)
+    result = import_opml(config, Path(args.file))
+    for feed in result.added:
+        out.line(f"added {feed.name}: {feed.url}")
+    for reason in result.skipped:
+        out.line(f"skipped {reason}")
+    out.line(f"imported {_count(len(result.added), 'source')} into {config.path}"
+             f" ({len(result.skipped)} skipped)")
+    return EXIT_OK
+
+
+def cmd_sources_export(args: argparse.Namespace, out: Output) -> int:
+    from newsdesk.opml import export_opml
+
+    config = _config(args)
+    text, left_out = export_opml(config)
+    for source in left_out:
+        print(f"newsdesk: left out {source.name}: a {source.kind} source is not a feed", file=sys.stderr)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        out.line(f"wrote {args.output}")
+    else:
+        out.stream.write(text)
+    return EXIT_OK
+
+
+def cmd_sources_check(args: argparse.Namespace, out: Output) -> int:
+    from newsdesk.schedule import check_sources
+
+    config = _config(args)
+    names = _chosen_sources(config, args.source)
+    sources = [s for s in config.sources if names is None or s.name in names]
+    with _store(config) as store:
+        results = check_sources(config, store, sources, copy=store.snapshot)
+    for result in results:
+        report = result.report
+        if args.json:
+            print(json.dumps({**report.as_json(), "new_titles": result.new_titles}, ensure_ascii=False),
+                  file=out.stream)
+            continue
+        out.line(_report_line(report).replace(" new,", " would be new,", 1))
+        for title in result.new_titles[:args.titles]:
+            out.line(f"    + {title}")
+        if len(result.new_titles) > args.titles:
+            out.line(f"    … and {len(result.new_titles) - args.titles} more")
+    if not args.json:
+        out.line(f"checked {_count(len(results), 'source')}; nothing was stored")
+    return _fetch_exit([r.report for r in results])
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -321,6 +456,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="log more (-vv for debug)")
     common.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS,
                         help="print only errors")
+    common.add_argument("--log-json", action="store_true", default=argparse.SUPPRESS,
+                        help="log one JSON object per line on stderr (also [run] log = \"json\")")
     parser = argparse.ArgumentParser(
         prog="newsdesk", parents=[common],
         description="Turn news feeds and news APIs into a fast, safe static news site.")
@@ -367,6 +504,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("status", "show every source's last success, last error and article count", cmd_status)
     p.add_argument("--json", action="store_true", help="print JSON")
 
+    p = command("run", "poll every source on its own interval, rebuilding and publishing when news arrives",
+                cmd_run)
+    p.add_argument("--once", action="store_true",
+                   help="one cycle (every source not backing off), build, publish, exit: for cron and CI")
+    p.add_argument("--tick", type=float, default=1.0, metavar="SECONDS",
+                   help="longest sleep between checks for due sources (default 1)")
+
+    sources = sub.add_parser("sources", help="import, export and check the configured sources", parents=[common],
+                             description="import, export and check the configured sources")
+    sources_sub = sources.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = command("import", "add the feeds of an OPML file to newsdesk.toml as [[sources]]", cmd_sources_import,
+                parent=sources_sub)
+    p.add_argument("file", metavar="FILE.opml", help="OPML file exported by a feed reader")
+    p = command("export", "write the feed sources as OPML 2.0", cmd_sources_export, parent=sources_sub)
+    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    p = command("check", "fetch every source once and show what would be stored, storing nothing",
+                cmd_sources_check, parent=sources_sub)
+    p.add_argument("--json", action="store_true", help="print one JSON object per source")
+    p.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
+    p.add_argument("--titles", type=int, default=5, metavar="N", help="new titles shown per source (default 5)")
+
     export = sub.add_parser("export", help="write the store in another format", parents=[common],
                             description="write the store in another format")
     export_sub = export.add_subparsers(dest="format", metavar="FORMAT", required=True)
@@ -383,10 +541,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _setup_logging(verbose: int, quiet: bool) -> None:
+class _JsonLines(logging.Formatter):
+    """One JSON object per log record: time, level, logger, message (and the traceback, if any)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+                 "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        if record.exc_info:
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _setup_logging(verbose: int, quiet: bool, *, as_json: bool = False) -> None:
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_JsonLines() if as_json else
+                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s" if verbose
+                                           else "%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("newsdesk")
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -398,7 +569,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.config = getattr(args, "config", DEFAULT_CONFIG)
     quiet = getattr(args, "quiet", False)
-    _setup_logging(getattr(args, "verbose", 0) or 0, quiet)
+    args.log_json = getattr(args, "log_json", False)
+    _setup_logging(getattr(args, "verbose", 0) or 0, quiet, as_json=args.log_json)
     out = Output(sys.stdout, quiet=quiet)
     try:
         return int(args.func(args, out))

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from newsdesk import pipeline
 from newsdesk.config import Config, RunConfig, SourceConfig
@@ -199,3 +201,34 @@ def _warn_overdue(config: Config, store: Store, warned: set[str]) -> None:
                         state.consecutive_failures, state.last_error)
     warned.intersection_update(s.source for s in overdue)
     warned.update(s.source for s in overdue)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What `sources check` found for one source: its fetch report and the titles it would add."""
+
+    report: SourceReport
+    new_titles: list[str]
+
+
+def check_sources(config: Config, store: Store, sources: Sequence[SourceConfig] | None = None,
+                  *, copy: Callable[[Path], Store]) -> list[CheckResult]:
+    """Fetch every (given) source once into a throwaway copy of the store; the real store is not written.
+
+    `copy(path)` makes that copy (SqliteStore.snapshot); it drops conditional-GET
+    validators so every outlet answers in full. Raises StoreError.
+    """
+    chosen = [s for s in (sources if sources is not None else config.sources) if s.enabled]
+    with tempfile.TemporaryDirectory(prefix="newsdesk-check-") as folder:
+        scratch = copy(Path(folder) / "check.db")
+        try:
+            started = datetime.now(UTC)
+            reports = pipeline.fetch(config, scratch, sources=chosen)
+            results = []
+            for report in reports:
+                titles = [s.article.title for s in scratch.iter_articles(source=report.source)
+                          if s.first_seen_at >= started] if report.new else []
+                results.append(CheckResult(report, titles))
+            return results
+        finally:
+            scratch.close()
