@@ -35,6 +35,7 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 THRESHOLD = 0.42
 WINDOW = timedelta(days=3)  # a rewrite of a wire story appears within days, not weeks
 MIN_CHARS = 40  # normalized characters below which text is too short to judge (titles alone)
+MIN_SHARED_BANDS = 2  # bands a candidate shares; one is mostly chance, a true rewrite shares ~6 or more
 
 Key = tuple[str, str]  # (source, id)
 
@@ -187,9 +188,9 @@ class StoryLookup(Protocol):
         """Whether (source, id) is stored as an article."""
         ...
 
-    def near_candidates(self, band_keys: Sequence[str], since: datetime,
-                        exclude: Key) -> list[tuple[Fingerprint, Key]]:
-        """Fingerprints sharing a band, published since `since`, with their story keys."""
+    def near_candidates(self, band_keys: Sequence[str], since: datetime, exclude: Key,
+                        outlet: str) -> list[tuple[Fingerprint, Key]]:
+        """Other outlets' fingerprints sharing a band, published since `since`, with their story keys."""
         ...
 
     def story_of(self, source: str, article_id: str) -> Key | None:
@@ -206,7 +207,7 @@ def plan_batch(articles: Iterable[Article], lookup: StoryLookup, threshold: floa
     """Split one source's cleaned articles into articles to store and aliases; place each in a story."""
     plan = Plan()
     exact: dict[str, Key] = {}  # this batch's link and text keys
-    batch: list[StoryPlacement] = []
+    batch: dict[str, list[StoryPlacement]] = {}  # this batch's placements by LSH band
     for article in articles:
         key = (article.source, article.id)
         target = lookup.alias_target(*key)
@@ -230,17 +231,19 @@ def plan_batch(articles: Iterable[Article], lookup: StoryLookup, threshold: floa
                 == (fp.signature, fp.link_key, fp.text_key):
             continue  # unchanged: its story stays as it is
         placement = _place(fp, key, lookup, batch, threshold)
-        batch.append(placement)
+        for band in placement.bands:
+            batch.setdefault(band, []).append(placement)
         plan.placements.append(placement)
     return plan
 
 
-def _placement(fp: Fingerprint, story: Key, score: float = 1.0) -> StoryPlacement:
-    return StoryPlacement(fingerprint=fp, bands=tuple(bands(fp.signature)), story_source=story[0],
-                          story_id=story[1], similarity=score)
+def _placement(fp: Fingerprint, story: Key, score: float = 1.0,
+               band_keys: tuple[str, ...] | None = None) -> StoryPlacement:
+    return StoryPlacement(fingerprint=fp, bands=band_keys if band_keys is not None else tuple(bands(fp.signature)),
+                          story_source=story[0], story_id=story[1], similarity=score)
 
 
-def _place(fp: Fingerprint, key: Key, lookup: StoryLookup, batch: Sequence[StoryPlacement],
+def _place(fp: Fingerprint, key: Key, lookup: StoryLookup, batch: dict[str, list[StoryPlacement]],
            threshold: float) -> StoryPlacement:
     """The story of a new or changed article: its own, or that of its closest near-duplicate."""
     current = lookup.story_of(*key)
@@ -249,9 +252,17 @@ def _place(fp: Fingerprint, key: Key, lookup: StoryLookup, batch: Sequence[Story
     if fp.text_key is None:
         return _placement(fp, key)  # a title alone is too little to call two reports one story
     best: tuple[float, Key] | None = None
-    candidates = [(p.fingerprint, (p.story_source, p.story_id)) for p in batch
-                  if p.fingerprint.text_key is not None]
-    candidates += lookup.near_candidates(bands(fp.signature), fp.published_at - WINDOW, key)
+    placement_bands = tuple(bands(fp.signature))
+    shared: dict[Key, int] = {}
+    found: dict[Key, StoryPlacement] = {}
+    for band in placement_bands:
+        for p in batch.get(band, ()):
+            k = (p.fingerprint.source, p.fingerprint.id)
+            shared[k] = shared.get(k, 0) + 1
+            found[k] = p
+    candidates = [(p.fingerprint, (p.story_source, p.story_id)) for k, p in found.items()
+                  if shared[k] >= MIN_SHARED_BANDS and p.fingerprint.text_key is not None]
+    candidates += lookup.near_candidates(list(placement_bands), fp.published_at - WINDOW, key, fp.outlet)
     for other, story in candidates:
         if (other.source, other.id) == key:
             continue
@@ -259,5 +270,5 @@ def _place(fp: Fingerprint, key: Key, lookup: StoryLookup, batch: Sequence[Story
         if score is not None and (best is None or score > best[0]):
             best = (score, story)
     if best is None:
-        return _placement(fp, key)
-    return _placement(fp, best[1], best[0])
+        return _placement(fp, key, band_keys=placement_bands)
+    return _placement(fp, best[1], best[0], placement_bands)

@@ -11,8 +11,8 @@ from newsdesk.models import (
     Article,
     ArticleHead,
     CategoryInfo,
-    SourceHealth,
     Fingerprint,
+    SourceHealth,
     SourceReport,
     SourceState,
     StoredArticle,
@@ -99,9 +99,9 @@ class Store(Protocol):
         """The first stored article with this link key or text key, other than `exclude`."""
         ...
 
-    def near_candidates(self, band_keys: Sequence[str], since: datetime,
-                        exclude: tuple[str, str]) -> list[tuple[Fingerprint, tuple[str, str]]]:
-        """Fingerprints sharing an LSH band, published since `since`, with their story keys."""
+    def near_candidates(self, band_keys: Sequence[str], since: datetime, exclude: tuple[str, str],
+                        outlet: str) -> list[tuple[Fingerprint, tuple[str, str]]]:
+        """Other outlets' fingerprints sharing an LSH band, published since `since`, with their stories."""
         ...
 
     def story_of(self, source: str, article_id: str) -> tuple[str, str] | None:

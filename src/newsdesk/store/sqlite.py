@@ -37,6 +37,8 @@ BUSY_TIMEOUT_S = 10.0
 APPLICATION_ID = 0x6E657773  # "news": tells a newsdesk store from other SQLite files
 FETCH_LOG_KEEP = 2000  # rows of fetch history kept per source
 _BATCH = 500  # rows per fetchmany while streaming
+MIN_SHARED_BANDS = 2  # LSH bands a near-duplicate candidate shares (as dedupe.MIN_SHARED_BANDS)
+MAX_CANDIDATES = 50  # near-duplicate candidates compared per article, most shared bands first
 
 # the order of these columns is part of the content hash: append, never reorder
 _ARTICLE_COLUMNS = ("source", "id", "outlet", "category", "title", "link", "published_at",
@@ -334,17 +336,22 @@ class SqliteStore:
                 return (rows[0][0], rows[0][1])
         return None
 
-    def near_candidates(self, band_keys: Sequence[str], since: datetime,
-                        exclude: tuple[str, str]) -> list[tuple[Fingerprint, tuple[str, str]]]:
-        """Fingerprints sharing an LSH band with `band_keys`, published since `since`, with their stories."""
+    def near_candidates(self, band_keys: Sequence[str], since: datetime, exclude: tuple[str, str],
+                        outlet: str) -> list[tuple[Fingerprint, tuple[str, str]]]:
+        """Other outlets' fingerprints sharing an LSH band, published since `since`, with their stories."""
         if not band_keys:
             return []
         marks = ", ".join("?" * len(band_keys))
+        # one shared band is mostly chance; the best few by shared bands hold any true match
         rows = self._read(
-            f"SELECT {_FINGERPRINT_COLUMNS}, story_source, story_id FROM fingerprints"
-            f" WHERE (source, id) IN (SELECT source, id FROM fingerprint_bands WHERE band IN ({marks}))"
-            " AND published_at >= ? AND NOT (source = ? AND id = ?)",
-            (*band_keys, _time_text(since, "near_candidates"), *exclude))
+            f"SELECT {', '.join('f.' + c for c in _FINGERPRINT_COLUMNS.split(', '))},"
+            " f.story_source, f.story_id FROM (SELECT source, id, COUNT(*) AS shared FROM fingerprint_bands"
+            f" WHERE band IN ({marks}) GROUP BY source, id HAVING shared >= ?) b"
+            " JOIN fingerprints f ON f.source = b.source AND f.id = b.id"
+            " WHERE f.published_at >= ? AND NOT (f.source = ? AND f.id = ?) AND f.outlet <> ?"
+            " ORDER BY b.shared DESC, f.published_at DESC LIMIT ?",
+            (*band_keys, MIN_SHARED_BANDS, _time_text(since, "near_candidates"), *exclude, outlet,
+             MAX_CANDIDATES))
         return [(_fingerprint(r[:-2]), (r[-2], r[-1])) for r in rows]
 
     def story_of(self, source: str, article_id: str) -> tuple[str, str] | None:
