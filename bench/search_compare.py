@@ -100,7 +100,7 @@ def _own_query_bytes(out: Path, query: str, hits: Sequence[search.Hit]) -> tuple
     """Files, raw and gzip bytes search.js fetches for `query`: index, its buckets, chunks of the first hits."""
     terms = search.usable_terms(search.query_terms(query))
     index = json.loads((out / search.INDEX_FILE).read_text(encoding="utf-8"))
-    grams = {t[i:i + 2] for t in terms for i in range(len(t) - 1)}
+    grams = {g for t in terms for _, g in search.cover(t)}
     paths = {search.INDEX_FILE}
     for entry in index["segments"]:
         paths |= {search.bucket_path(entry["id"], search.bucket_of(g, entry["buckets"])) for g in grams}

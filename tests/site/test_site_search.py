@@ -155,10 +155,10 @@ def _age(output: Path) -> None:
 
 @pytest.fixture
 def two_months(tmp_path: Path) -> Iterator[SqliteStore]:
-    """Articles in December 2021 and on 9 January 2022 (Shanghai time): a month segment and a day segment."""
+    """Articles in December 2021 and on Wednesday 5 January 2022 (Shanghai time): a month and a day segment."""
     with open_store(tmp_path / "state2" / "newsdesk.db") as opened:
         dec = [_article(i, f"D{i}", f"十二月 {i}", f"<p>清远 第{i}条</p>") for i in range(5)]
-        jan = [_article(i, f"J{i}", f"一月 {i}", f"<p>供电局 第{i}条</p>", days=20) for i in range(5)]
+        jan = [_article(i, f"J{i}", f"一月 {i}", f"<p>供电局 第{i}条</p>", days=16) for i in range(5)]
         opened.upsert(dec + jan, SEEN)
         yield opened
 
@@ -187,15 +187,15 @@ def _changed(output: Path, change: Callable[[], None]) -> set[str]:
 
 def test_new_article_rewrites_only_its_days_shards(two_months: SqliteStore, site: SiteConfig) -> None:
     build_site(two_months, site)
-    assert _segments(site.output) == ["2022-01-09", "2021-12"]
+    assert _segments(site.output) == ["2022-01-05", "2021-12"]
 
     def add() -> None:
-        two_months.upsert([_article(9, "J9", "一月新闻", "<p>清远新消息</p>", days=20)], SEEN)
+        two_months.upsert([_article(9, "J9", "一月新闻", "<p>清远新消息</p>", days=16)], SEEN)
         build_site(two_months, site)
 
     changed = _changed(site.output, add)
     assert changed, "the new article's day must be rewritten"
-    assert all(p.startswith(("search/2022-01-09/", "search/index.json")) for p in changed), changed
+    assert all(p.startswith(("search/2022-01-05/", "search/index.json")) for p in changed), changed
     assert "J9" in _ids(site.output, "清远")
     assert {"D0", "D4"} <= _ids(site.output, "清远")
 
@@ -204,13 +204,22 @@ def test_a_new_day_leaves_the_other_days_alone(two_months: SqliteStore, site: Si
     build_site(two_months, site)
 
     def add() -> None:
-        two_months.upsert([_article(0, "J10", "次日", "<p>清远次日消息</p>", days=21)], SEEN)
+        two_months.upsert([_article(0, "J10", "次日", "<p>清远次日消息</p>", days=17)], SEEN)
         build_site(two_months, site)
 
     changed = _changed(site.output, add)
-    assert _segments(site.output) == ["2022-01-10", "2022-01-09", "2021-12"]
-    assert all(p.startswith(("search/2022-01-10/", "search/index.json")) for p in changed), changed
+    assert _segments(site.output) == ["2022-01-06", "2022-01-05", "2021-12"]
+    assert all(p.startswith(("search/2022-01-06/", "search/index.json")) for p in changed), changed
     assert "J10" in _ids(site.output, "清远")
+
+
+def test_a_new_week_merges_the_last_weeks_days(two_months: SqliteStore, site: SiteConfig) -> None:
+    build_site(two_months, site)
+    two_months.upsert([_article(0, "J11", "下周", "<p>清远下周消息</p>", days=22)], SEEN)
+    build_site(two_months, site)
+    # Tuesday 11 January starts a new ISO week: the week of Monday 3 January becomes one segment
+    assert _segments(site.output) == ["2022-01-11", "2022-01-w03", "2021-12"]
+    assert "J11" in _ids(site.output, "清远") and "J0" in _ids(site.output, "供电局")
 
 
 def test_a_new_month_merges_the_last_months_days(two_months: SqliteStore, site: SiteConfig) -> None:
@@ -218,7 +227,7 @@ def test_a_new_month_merges_the_last_months_days(two_months: SqliteStore, site: 
     two_months.upsert([_article(0, "F1", "二月", "<p>供电局二月消息</p>", days=45)], SEEN)
     build_site(two_months, site)
     assert _segments(site.output) == ["2022-02-03", "2022-01", "2021-12"]
-    assert not (site.output / "search" / "2022-01-09").exists()  # the day's files went with the manifest
+    assert not (site.output / "search" / "2022-01-05").exists()  # the day's files went with the manifest
     assert _ids(site.output, "供电局") == {"F1", "J0", "J1", "J2", "J3", "J4"}
 
 
@@ -258,3 +267,21 @@ def test_no_index_yet_says_to_build(tmp_path: Path) -> None:
 
     with pytest.raises(OutputError, match="newsdesk build"):
         search.search_index(tmp_path, "清远")
+
+
+@pytest.mark.parametrize(("term", "pinned"), [
+    ("清远", [(0, "清远")]),
+    ("供电局", [(0, "供电"), (1, "电局")]),
+    ("清远供电", [(0, "清远"), (2, "供电")]),
+    ("清远供电局", [(0, "清远"), (2, "供电"), (3, "电局")]),
+    ("清", []),
+])
+def test_covering_bigrams_touch_every_character(term: str, pinned: list[tuple[int, str]]) -> None:
+    assert search.cover(term) == pinned
+
+
+def test_covering_bigrams_must_stand_at_their_offsets() -> None:
+    postings = {g: {0: spots} for g, spots in search.bigram_positions(search.normalize("清远和供电，供电清远")).items()}
+    assert search.contains_term(postings, "清远供电") == set()
+    postings = {g: {0: spots} for g, spots in search.bigram_positions("xx清远供电").items()}
+    assert search.contains_term(postings, "清远供电") == {0}

@@ -5,10 +5,10 @@ overlapping two-character pieces (bigrams) with their positions. A query term of
 n characters matches a document when its n-1 bigrams occur at consecutive
 positions there, which is exactly "the term is a substring of the text": 清远
 matches only where 清 and 远 stand side by side. The index is split by date of
-publication into segments (days of the newest month, whole months before it), and
-each segment's bigrams are hashed into buckets, so a query downloads only the
-buckets of its own bigrams; a build re-indexes only the segments whose articles
-changed. `static/search.js` reads the same files.
+publication into segments (days of the newest week, weeks earlier that month,
+whole months before), and each segment's bigrams are hashed into buckets, so a
+query downloads only the buckets of its own bigrams; a build re-indexes only the
+segments whose articles changed. `static/search.js` reads the same files.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Protocol
@@ -182,21 +182,35 @@ def bigram_positions(text: str) -> dict[str, list[int]]:
     return found
 
 
+def cover(term: str) -> list[tuple[int, str]]:
+    """The bigrams that pin a term down, with their offsets: every other one, and the last.
+
+    Together they cover each character, so finding them all at their offsets from one
+    start is finding the term there; a 4-character term needs 2 bigrams, not 3.
+    """
+    if len(term) < 2:
+        return []
+    offsets = list(range(0, len(term) - 1, 2))
+    if offsets[-1] != len(term) - 2:
+        offsets.append(len(term) - 2)
+    return [(k, term[k:k + 2]) for k in offsets]
+
+
 def contains_term(postings: dict[str, dict[int, list[int]]], term: str) -> set[int]:
-    """Documents where `term`'s bigrams stand at consecutive positions: exact substring matches.
+    """Documents where `term`'s covering bigrams stand at their offsets: exact substring matches.
 
     `postings` maps a bigram to {document: sorted positions}.
     """
-    grams = [term[i:i + 2] for i in range(len(term) - 1)]
-    lists = [postings.get(g) for g in grams]
-    if not grams or any(not p for p in lists):
+    pinned = cover(term)
+    lists = [postings.get(g) for _, g in pinned]
+    if not pinned or any(not p for p in lists):
         return set()
     present = [p for p in lists if p is not None]
     candidates = set(present[0]).intersection(*present[1:])
     hits: set[int] = set()
     for doc in candidates:
-        later = [set(p[doc]) for p in present[1:]]
-        if any(all(start + k + 1 in spots for k, spots in enumerate(later)) for start in present[0][doc]):
+        later = [(k, set(p[doc])) for (k, _), p in zip(pinned[1:], present[1:], strict=True)]
+        if any(all(start + k in spots for k, spots in later) for start in present[0][doc]):
             hits.add(doc)
     return hits
 
@@ -248,13 +262,30 @@ def day_of(published_at: datetime, tz: tzinfo) -> str:
     return f"{published_at.astimezone(tz):%Y-%m-%d}"
 
 
-def segments_of(refs: Iterable[IndexRef], tz: tzinfo) -> dict[str, list[IndexRef]]:
-    """Articles by segment: one per day in the newest month, one per month before it.
+def _segment_id(day: date, newest: date) -> str:
+    """The segment of a day, seen from the newest day: its own, its week's (within the month), its month's."""
+    if (day.year, day.month) != (newest.year, newest.month):
+        return f"{day:%Y-%m}"
+    if day.isocalendar()[:2] == newest.isocalendar()[:2]:
+        return f"{day:%Y-%m-%d}"
+    monday = max(day - timedelta(days=day.weekday()), day.replace(day=1))
+    return f"{day:%Y-%m}-w{monday:%d}"
 
-    News arrives in the newest month, so a build re-indexes one day's articles, not a
-    month's; once a month its days merge into one segment, which keeps the number of
-    files a query fetches near (months + days of this month). The split depends only
-    on the articles, so any sequence of builds gives the same index as a fresh one.
+
+def segment_start(segment: str) -> str:
+    """The first day a segment id covers, `YYYY-MM-DD`: segments sort newest first by it."""
+    if len(segment) == 7:
+        return f"{segment}-01"
+    return segment.replace("-w", "-")
+
+
+def segments_of(refs: Iterable[IndexRef], tz: tzinfo) -> dict[str, list[IndexRef]]:
+    """Articles by segment: a day each in the newest week, a week each earlier that month, a month each before.
+
+    News arrives on the newest day, so a build re-indexes one day's articles; a week's
+    days merge once a week and a month's weeks once a month, which keeps the segments a
+    query visits near (7 + 4 + months). The split depends only on the articles, so any
+    sequence of builds gives the same index as a fresh build.
     """
     by_day: dict[str, list[IndexRef]] = {}
     # every zone's offset is a whole number of quarter hours, so a day never starts inside one:
@@ -266,10 +297,12 @@ def segments_of(refs: Iterable[IndexRef], tz: tzinfo) -> dict[str, list[IndexRef
         if day is None:
             day = day_of_quarter[quarter] = day_of(ref.published_at, tz)
         by_day.setdefault(day, []).append(ref)
-    newest_month = max(by_day)[:7] if by_day else ""
+    if not by_day:
+        return {}
+    newest = date.fromisoformat(max(by_day))
     segments: dict[str, list[IndexRef]] = {}
     for day, members in by_day.items():
-        segments.setdefault(day if day.startswith(newest_month) else day[:7], []).extend(members)
+        segments.setdefault(_segment_id(date.fromisoformat(day), newest), []).extend(members)
     return segments
 
 
@@ -349,7 +382,7 @@ def _index_segment(store: Store, segment: str, members: Sequence[IndexRef],
     # sized from the data so a bucket stays near the target however big the segment is
     approx = sum(len(g) * 3 + 4 + 3 * len(v) for g, v in encoded.items())
     # a query fetches a bucket from every segment: small segments (days) get small buckets
-    target = BUCKET_TARGET_BYTES if len(segment) == 7 else DAY_BUCKET_TARGET_BYTES
+    target = DAY_BUCKET_TARGET_BYTES if len(segment) == 10 else BUCKET_TARGET_BYTES
     buckets = 1
     while buckets < MAX_BUCKETS and approx / buckets > target:
         buckets *= 2
@@ -386,7 +419,7 @@ def build_search_index(store: Store, refs: Iterable[IndexRef], tz: tzinfo, outpu
             unchanged += 1
 
     put(SEARCH_PAGE, page_html)
-    for segment in sorted(by_segment, reverse=True):
+    for segment in sorted(by_segment, key=segment_start, reverse=True):
         members = sorted(by_segment[segment], key=_order, reverse=True)  # newest first = result order
         fingerprint = _fingerprint(members, tz)
         old = previous.get(segment)
@@ -445,7 +478,7 @@ def _segment_hits(output: Path, entry: dict[str, object], terms: Sequence[str]) 
     """Documents of one segment matching every term, in index order (newest first)."""
     seg, buckets = entry["id"], entry["buckets"]
     assert isinstance(seg, str) and isinstance(buckets, int)
-    grams = {t[i:i + 2] for t in terms for i in range(len(t) - 1)}
+    grams = {g for t in terms for _, g in cover(t)}
     postings: dict[str, dict[int, list[int]]] = {}
     loaded: dict[int, dict[str, list[int]]] = {}
     for gram in grams:

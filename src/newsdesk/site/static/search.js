@@ -36,9 +36,13 @@
     return { all: all, usable: all.filter(function (t) { return t.length >= minTerm; }) };
   }
 
-  function bigrams(chars) {
+  // the bigrams that pin a term down: every other one and the last, with offsets (search.py's cover)
+  function cover(chars) {
     var out = [];
-    for (var i = 0; i + 1 < chars.length; i++) out.push(chars[i] + chars[i + 1]);
+    if (chars.length < 2) return out;
+    for (var k = 0; k + 1 < chars.length; k += 2) out.push([k, chars[k] + chars[k + 1]]);
+    var last = chars.length - 2;
+    if (out[out.length - 1][0] !== last) out.push([last, chars[last] + chars[last + 1]]);
     return out;
   }
 
@@ -66,18 +70,19 @@
   }
 
   function containsTerm(postings, chars) {
-    var lists = bigrams(chars).map(function (g) { return postings.get(g); });
+    var pinned = cover(chars);
+    var lists = pinned.map(function (p) { return postings.get(p[1]); });
     if (!lists.length || lists.some(function (p) { return !p; })) return new Set();
     var hits = new Set();
     lists[0].forEach(function (starts, doc) {
       var later = [];
-      for (var k = 1; k < lists.length; k++) {
-        var spots = lists[k].get(doc);
+      for (var i = 1; i < lists.length; i++) {
+        var spots = lists[i].get(doc);
         if (!spots) return;
-        later.push(spots);
+        later.push([pinned[i][0], spots]);
       }
       for (var start of starts) {
-        if (later.every(function (spots, k) { return spots.has(start + k + 1); })) { hits.add(doc); return; }
+        if (later.every(function (p) { return p[1].has(start + p[0]); })) { hits.add(doc); return; }
       }
     });
     return hits;
@@ -85,7 +90,7 @@
 
   async function segmentHits(segment, terms) {
     var grams = new Set();
-    terms.forEach(function (t) { bigrams(t).forEach(function (g) { grams.add(g); }); });
+    terms.forEach(function (t) { cover(t).forEach(function (p) { grams.add(p[1]); }); });
     var wanted = Array.from(grams);
     var parts = await Promise.all(wanted.map(function (g) {
       return getJson(base + segment.id + "/b" + bucketOf(g, segment.buckets) + ".json");
