@@ -332,6 +332,38 @@ def cmd_import(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK if report.new + report.updated + report.unchanged or not report.failed else EXIT_FAILED
 
 
+def cmd_search(args: argparse.Namespace, out: Output) -> int:
+    from newsdesk import urls
+    from newsdesk.site import search
+
+    if args.limit < 1:
+        raise UsageError(f"--limit {args.limit}: expected 1 or more")
+    config = _config(args)
+    index = config.site.output / search.INDEX_FILE
+    from_store = args.store or not index.is_file()
+    if from_store:
+        with _store(config) as store:
+            hits = search.search_store(store, args.query, config.site.tz, limit=args.limit)
+    else:
+        hits = search.search_index(config.site.output, args.query, limit=args.limit)
+    terms = search.usable_terms(search.query_terms(args.query))
+    results = [{"title": h.title, "outlet": h.outlet, "time": h.time_text,
+                "url": urls.absolute(config.site.base_url, h.href)} for h in hits]
+    if args.json:
+        print(json.dumps({"query": args.query, "terms": terms, "searched": "store" if from_store else "index",
+                          "count": len(results), "results": results}, ensure_ascii=False, indent=2),
+              file=out.stream)
+        return EXIT_OK
+    if not terms:
+        out.line(f"nothing to search for: type at least {search.MIN_TERM} letters or characters")
+        return EXIT_OK
+    for r in results:
+        out.line(f"{r['time']}  {r['outlet']}  {r['title']}  {r['url']}")
+    more = " (limit reached)" if len(results) >= args.limit else ""
+    out.line(f"{len(results)} found{more} in the {'store' if from_store else 'built index'}")
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------- run, sources
 
 
@@ -503,6 +535,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("status", "show every source's last success, last error and article count", cmd_status)
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("search", "find articles whose title or body contains every word of QUERY (exact, "
+                "Chinese included), newest first", cmd_search)
+    p.add_argument("query", metavar="QUERY", help="words of two or more characters, e.g. 清远 or 供电局")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--limit", type=int, default=50, metavar="N", help="at most N results (default 50)")
+    p.add_argument("--store", action="store_true",
+                   help="search the store instead of the built site's index (used anyway when there is none)")
 
     p = command("run", "poll every source on its own interval, rebuilding and publishing when news arrives",
                 cmd_run)
