@@ -91,8 +91,7 @@ def signature(text: str) -> bytes:
         digest = hashlib.blake2b(normal[start:start + NGRAM].encode("utf-8"), digest_size=8).digest()
         (value,) = struct.unpack("<Q", digest)
         slot, rest = value % BINS, (value // BINS) & 0xFFFFFFFE  # EMPTY (odd) never occurs as a value
-        if rest < mins[slot]:
-            mins[slot] = rest
+        mins[slot] = min(mins[slot], rest)
     return struct.pack(f"<{BINS + len(numbers)}I", *mins, *numbers)
 
 

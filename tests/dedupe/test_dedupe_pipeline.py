@@ -8,7 +8,6 @@ from pathlib import Path
 
 import feedmaker
 from loopback import Outlet
-
 from newsdesk import pipeline
 from newsdesk.config import load_config
 from newsdesk.store.sqlite import open_store

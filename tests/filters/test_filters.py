@@ -6,12 +6,12 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import feedmaker
 import pytest
-from loopback import Outlet
 
-from newsdesk.cli import main
+import feedmaker
+from loopback import Outlet
 from newsdesk.clean.filters import ArticleFilter
+from newsdesk.cli import main
 from newsdesk.config import FilterConfig, FilterRule, parse_config
 from newsdesk.errors import ConfigError
 from newsdesk.models import Article, SafeHtml
