@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -144,6 +145,34 @@ def remove_stale(output: Path, stale: Iterable[str]) -> int:
             raise OutputError(f"{path}: cannot remove stale page: {_problem(exc)}") from exc
         removed += 1
         _prune_empty(path.parent, root)
+    remove_orphan_temps(output)
+    return removed
+
+
+# write_atomic's temp names: "." + file name + "." + mkstemp's 8 random characters + ".tmp"
+_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+
+
+def remove_orphan_temps(output: Path) -> int:
+    """Delete temp files a killed write left behind (kill -9 between mkstemp and rename).
+
+    Called once a build's own writes are done, under the store lock, so no temp file
+    found here belongs to a write still in progress. Returns how many went.
+    """
+    removed = 0
+    for folder, _, names in os.walk(output):
+        for name in names:
+            if _TEMP_NAME.match(name):
+                try:
+                    os.unlink(os.path.join(folder, name))
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    log.warning("could not remove temp file %s: %s", os.path.join(folder, name), exc)
+                    continue
+                removed += 1
+    if removed:
+        log.info("%s: removed %d temp files an interrupted run left", output, removed)
     return removed
 
 
