@@ -79,7 +79,10 @@ async def fetch_source(fetcher: Fetcher, store: Store, config: Config, source: S
                                   http_status=fetched.status)
             store.record_fetch(report, fetched.validators)
             return report
-        parsed = _parse_and_clean(fetched, source, config, store, started_at)
+        # parsing and cleaning are CPU work (seconds for a huge feed); in a thread, the
+        # event loop keeps serving the other sources, whose deadlines would run out meanwhile
+        cleaned = await asyncio.to_thread(_clean_items, fetched, source, config, started_at)
+        parsed = _assign_categories(cleaned, source, config, store)
         rules = ArticleFilter(config.filters, source.filters)
         # filter before full text (no page fetched for a dropped item) and again after it,
         # since a body rule can only judge the whole text
@@ -129,15 +132,13 @@ def _category_override(source: SourceConfig) -> str | None:
     return None
 
 
-def _parse_and_clean(fetched: Fetched, source: SourceConfig, config: Config, store: Store,
-                     now: datetime) -> _Parsed:
+def _clean_items(fetched: Fetched, source: SourceConfig, config: Config, now: datetime) -> _Parsed:
+    """Parse and clean one response without touching the store (so it may run in a thread)."""
     raw_items, warnings = _parse_items(fetched, source)
-    override = _category_override(source)
     settings = CleanSettings(source=source.name, outlet=source.name, timezone=source.tz, now=now,
-                             category=override, categories=config.categories)
+                             category=_category_override(source), categories=config.categories)
     articles: dict[str, Article] = {}
     failed = len(warnings)
-    slugs: dict[str, str] = {}
     for index, raw in enumerate(raw_items):
         try:
             article = clean_item(raw, settings, warnings)
@@ -148,14 +149,25 @@ def _parse_and_clean(fetched: Fetched, source: SourceConfig, config: Config, sto
         if article.id in articles:
             warnings.append(f"item {index + 1}: duplicate id {article.id!r} in one response, kept the first")
             continue
-        if override is None and article.outlet not in config.categories:
-            if article.outlet not in slugs:
-                slugs[article.outlet] = store.category_for(article.outlet, article.category)
-            article = replace(article, category=slugs[article.outlet])
         articles[article.id] = article
     for warning in warnings:
         log.warning("%s: %s", source.name, warning)
     return _Parsed(list(articles.values()), failed, warnings)
+
+
+def _assign_categories(parsed: _Parsed, source: SourceConfig, config: Config, store: Store) -> _Parsed:
+    """Give each item outlet the slug the store keeps for it (unless the config decides)."""
+    if _category_override(source) is not None:
+        return parsed
+    slugs: dict[str, str] = {}
+    articles: list[Article] = []
+    for article in parsed.articles:
+        if article.outlet not in config.categories:
+            if article.outlet not in slugs:
+                slugs[article.outlet] = store.category_for(article.outlet, article.category)
+            article = replace(article, category=slugs[article.outlet])
+        articles.append(article)
+    return _Parsed(articles, parsed.failed, parsed.warnings)
 
 
 def _apply_filters(rules: ArticleFilter, source: SourceConfig,

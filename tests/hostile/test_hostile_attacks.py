@@ -48,8 +48,8 @@ def item(guid: str, title: str, body: str = "<p>正文</p>") -> dict[str, object
 
 
 def build_and_export(config_path: Path, jekyll_dir: Path) -> None:
-    assert main(["--config", str(config_path), "-q", "build"]) == 0
-    assert main(["--config", str(config_path), "-q", "export", "jekyll", str(jekyll_dir)]) == 0
+    assert main(["--config", str(config_path), "build"]) == 0
+    assert main(["--config", str(config_path), "export", "jekyll", str(jekyll_dir)]) == 0
 
 
 def files_under(root: Path) -> list[Path]:

@@ -159,3 +159,26 @@ def test_full_text_redirect_to_private_address_is_refused(faulty: FaultyOutlet, 
     assert report.warnings == ("full text of s-1: refusing private address 127.0.0.1 "
                                "(kept the summary, will retry)",)
     assert faulty.hits["/story"] == 1 and faulty.hits["/secret"] == 0
+
+
+def _late(body: bytes, delay_s: float) -> faults.Fault:
+    def fault(conn, request, outlet):  # type: ignore[no-untyped-def]
+        if not outlet.stopping.wait(delay_s):
+            faults.send(conn, 200, {"Content-Type": "application/rss+xml"}, body)
+    return fault
+
+
+@pytest.mark.slow
+def test_a_feed_slow_to_parse_does_not_time_out_the_others(faulty: FaultyOutlet, tmp_path: Path) -> None:
+    """20,000 entries take seconds to parse; another outlet answering in 0.5 s must not time out meanwhile."""
+    entries = "".join(f"<item><guid>g{i}</guid><title>标题{i}</title><link>https://e.example/{i}</link>"
+                      f"<pubDate>Fri, 20 Nov 2026 09:30:00 +0800</pubDate><description>正文{i}</description></item>"
+                      for i in range(20_000))
+    big = f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>{entries}' \
+          "</channel></rss>"
+    urls = [faulty.add("/big", faults.ok(big.encode())), faulty.add("/late", _late(GOOD, 0.5))]
+    config = load(write_config(tmp_path, [("big", urls[0]), ("late", urls[1])], max_bytes=50_000_000))
+    run = fetch_all(config)
+    print(f"20,000-entry feed beside a 0.5 s outlet: {run.elapsed_s:.1f} s")
+    assert (run.reports["big"].status, run.reports["big"].new) == ("ok", 20_000)
+    assert (run.reports["late"].status, run.reports["late"].error, run.reports["late"].new) == ("ok", None, 3)
