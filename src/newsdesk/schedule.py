@@ -118,11 +118,11 @@ async def _fetch_until_stopped(config: Config, store: Store, sources: Sequence[S
     return task.result(), False
 
 
-def _publish(config: Config) -> tuple[list[str], str | None]:
+def _publish(config: Config, news: tuple[int, int]) -> tuple[list[str], str | None]:
     from newsdesk.publish import publish
 
     try:
-        return [f"{r.target}: {r.detail}" for r in publish(config)], None
+        return [f"{r.target}: {r.detail}" for r in publish(config, news)], None
     except PublishError as exc:
         log.error("publish failed: %s", exc)
         return [], str(exc)
@@ -144,7 +144,7 @@ def run_cycle(config: Config, store: Store, *, sources: Sequence[SourceConfig] |
         published: list[str] = []
         error: str | None = None
         if publish and (force_publish or build.written or build.removed):
-            published, error = _publish(config)
+            published, error = _publish(config, (cycle.new, sum(r.updated for r in reports)))
         cycle = Cycle(reports, build, published, error)
     elif config.site.status_page and reports:
         _refresh_status(config, store)

@@ -19,8 +19,11 @@ class PublishReport:
     detail: str  # one line, credentials removed
 
 
-def publish(config: Config) -> list[PublishReport]:
-    """Publish [site] output to the [publish] target, then run the command if one is set; raises PublishError."""
+def publish(config: Config, news: tuple[int, int] | None = None) -> list[PublishReport]:
+    """Publish [site] output to the [publish] target, then run the command if one is set; raises PublishError.
+
+    `news` is (new, updated) articles since the last publish, for the git commit message.
+    """
     settings = config.publish
     output = config.site.output
     reports: list[PublishReport] = []
@@ -34,7 +37,7 @@ def publish(config: Config) -> list[PublishReport]:
     elif settings.target == "git":
         from newsdesk.publish.git import publish_git
 
-        reports.append(publish_git(output, settings))
+        reports.append(publish_git(output, settings, news))
     if settings.command:
         from newsdesk.publish.command import run_command
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from newsdesk.errors import PublishError
@@ -33,8 +33,12 @@ def publish_folder(output: Path, path: Path) -> PublishReport:
     if path.exists() and not path.is_symlink():
         raise PublishError(f"{path}: exists and is not a symlink newsdesk made; move it away or pick"
                            " another [publish] path")
-    name = time.strftime("%Y%m%dT%H%M%S") + f"-{time.monotonic_ns() % 1_000_000:06d}"
+    # names sort in creation order, which is how old releases are picked for removal
+    name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     release = releases / name
+    while release.exists():
+        name += "+"
+        release = releases / name
     try:
         releases.mkdir(parents=True, exist_ok=True)
         shutil.copytree(output, release, copy_function=_link_or_copy,
@@ -45,5 +49,6 @@ def publish_folder(output: Path, path: Path) -> PublishReport:
     except OSError as exc:
         raise PublishError(f"{path}: cannot publish a release: {exc.strerror or exc}") from exc
     for old in sorted(p for p in releases.iterdir() if p.is_dir())[:-KEEP_RELEASES]:
-        shutil.rmtree(old, ignore_errors=True)
+        if old != release:
+            shutil.rmtree(old, ignore_errors=True)
     return PublishReport("folder", True, f"{path} -> {release.name}")

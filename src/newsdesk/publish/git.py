@@ -42,13 +42,19 @@ class TreeChange:
     files: int  # every path added, changed or removed
     status_only: bool  # nothing but the status page changed
 
-    def message(self) -> str:
-        """A commit subject summarizing the change, e.g. '12 new, 3 updated articles'."""
-        parts = [f"{self.new_articles} new", f"{self.updated_articles} updated"]
-        if self.removed_articles:
-            parts.append(f"{self.removed_articles} removed")
+    def message(self, news: tuple[int, int] | None = None) -> str:
+        """A commit subject: '12 new, 3 updated articles (40 files changed)'.
+
+        `news` is (new, updated) as the store counted them; without it the article
+        pages added are the new ones, and changed pages are only counted (a new
+        article also changes its neighbours' pages, so they are no measure of updates).
+        """
         noun = "file" if self.files == 1 else "files"
-        return f"{', '.join(parts)} articles ({self.files} {noun} changed)"
+        if news is not None:
+            return f"{news[0]} new, {news[1]} updated articles ({self.files} {noun} changed)"
+        removed = f", {self.removed_articles} removed" if self.removed_articles else ""
+        return (f"{self.new_articles} new articles{removed}, {self.updated_articles} article pages changed"
+                f" ({self.files} {noun} changed)")
 
 
 class _Git:
@@ -57,8 +63,9 @@ class _Git:
     def __init__(self, repo: Path, work_tree: Path, secrets: Sequence[str]) -> None:
         self.repo, self.work_tree, self.secrets = repo, work_tree, list(secrets)
 
-    def __call__(self, *args: str, stdin: str | None = None, check: bool = True) -> str:
-        command = ["git", *_IDENTITY, f"--git-dir={self.repo}", f"--work-tree={self.work_tree}", *args]
+    def __call__(self, *args: str, stdin: str | None = None, check: bool = True, bare: bool = False) -> str:
+        where = [] if bare else [f"--git-dir={self.repo}", f"--work-tree={self.work_tree}"]
+        command = ["git", *_IDENTITY, *where, *args]
         env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C"}
         try:
             done = subprocess.run(command, input=stdin, capture_output=True, text=True, env=env,
@@ -83,7 +90,7 @@ def _ensure_repo(git: _Git, repo: Path) -> None:
         repo.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise PublishError(f"{repo}: cannot create the publish repository: {exc.strerror or exc}") from exc
-    git("init", "--quiet", "--bare", str(repo))
+    git("init", "--quiet", "--bare", str(repo), bare=True)
     git("config", "core.logAllRefUpdates", "false")  # no reflog keeping squashed commits alive
     (repo / "info").mkdir(exist_ok=True)
     (repo / "info" / "exclude").write_text(_EXCLUDES, encoding="utf-8")
@@ -108,7 +115,7 @@ def tree_change(git: _Git, old_tree: str | None, new_tree: str) -> TreeChange:
                       files=len(changes), status_only=bool(changes) and {p for _, p in changes} <= STATUS_FILES)
 
 
-def publish_git(output: Path, settings: PublishConfig) -> PublishReport:
+def publish_git(output: Path, settings: PublishConfig, news: tuple[int, int] | None = None) -> PublishReport:
     """Commit `output` to `settings.branch` when its pages changed, then push; raises PublishError."""
     remote, secrets = expand(settings.remote) if settings.remote else (None, [])
     if remote is not None:
@@ -129,24 +136,25 @@ def publish_git(output: Path, settings: PublishConfig) -> PublishReport:
     committed = False
     change = tree_change(git, old_tree, tree)
     if tree != old_tree and not change.status_only:
-        message = f"newsdesk: {change.message()}"
+        message = f"newsdesk: {change.message(news)}"
         parents = ["-p", tip] if tip and settings.keep_history == "full" else []
         commit = git("commit-tree", tree, *parents, "-m", message)
         git("update-ref", branch_ref, commit)
         committed = True
-        if settings.keep_history == "squash":
-            # the replaced commit and the pages only it held are garbage now: drop them
-            git("prune", "--expire=now")
-        else:
-            git("gc", "--auto", "--quiet")
-        detail = f"committed {settings.branch}: {change.message()}"
+        detail = f"committed {settings.branch}: {change.message(news)}"
     else:
         detail = f"{settings.branch} unchanged"
     head = _tip(git, branch_ref)
     if remote is not None and head is not None and head != _tip(git, PUSHED_REF):
-        force = "--force" if settings.keep_history == "squash" else "--no-force"
-        args = ["push", "--quiet", force, remote, f"{branch_ref}:{branch_ref}"]
-        git(*[a for a in args if a != "--no-force"])
+        # a squashed branch replaces the remote's history by design; a full one must fast-forward
+        force = ["--force"] if settings.keep_history == "squash" else []
+        git("push", "--quiet", *force, remote, f"{branch_ref}:{branch_ref}")
         git("update-ref", PUSHED_REF, head)
         detail += f"; pushed to {redact(remote, secrets)}"
+    if committed and settings.keep_history == "squash":
+        # the replaced commit and the pages only it held are garbage now (the pushed
+        # marker moved off it above): drop them
+        git("prune", "--expire=now")
+    elif committed:
+        git("gc", "--auto", "--quiet")
     return PublishReport("git", committed, detail)
