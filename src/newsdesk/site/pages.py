@@ -60,6 +60,15 @@ class ListItem:
 
 
 @dataclass(frozen=True, slots=True)
+class AlsoReport:
+    """Another outlet's report of the same story: its page here, else the outlet's own page."""
+
+    outlet: str
+    title: str
+    href: str | None  # a page of this site, or an http(s) link to the outlet, or None
+
+
+@dataclass(frozen=True, slots=True)
 class NavLink:
     """A labelled link (pager, previous/next article, neighbouring day)."""
 
@@ -175,6 +184,7 @@ class ArticleNav:
     day_href: str
     older: NavLink | None
     newer: NavLink | None
+    also: tuple[AlsoReport, ...] = ()  # other outlets' reports of the same story (dedupe.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from newsdesk import urls
 from newsdesk.config import SiteConfig
 from newsdesk.errors import OutputError
 from newsdesk.site.pages import (
+    AlsoReport,
     ArchiveIndexPage,
     ArticleNav,
     CalendarDay,
@@ -101,6 +102,8 @@ class SitePlan:
     articles: dict[tuple[str, str], ArticleRef]  # only the ones that own their path, newest first
     by_category: dict[str, list[ArticleRef]]  # oldest first
     outlet_titles: dict[str, str]
+    # article -> the other outlets' reports of its story ("also reported by")
+    also: dict[tuple[str, str], tuple[AlsoReport, ...]] = field(default_factory=dict)
 
     def neighbours(self, ref: ArticleRef, index: int) -> tuple[ArticleRef | None, ArticleRef | None]:
         """The older and newer article of the same outlet around position `index`."""
@@ -124,7 +127,8 @@ class SitePlan:
             outlet_href=urls.href(urls.category_path(ref.category)),
             day_href=urls.href(day_path(ref.path)),
             older=NavLink(older.title, urls.href(older.path)) if older else None,
-            newer=NavLink(newer.title, urls.href(newer.path)) if newer else None)
+            newer=NavLink(newer.title, urls.href(newer.path)) if newer else None,
+            also=self.also.get(ref.key, ()))
 
     def article_key(self, ref: ArticleRef, nav: ArticleNav) -> str:
         """The key of an article page: its revision and everything the plan adds."""
@@ -236,7 +240,8 @@ def plan_site(store: Store, site: SiteConfig, chrome: Chrome, salt: str) -> Site
                                    site, chrome, key))
     pages.extend(_day_pages(by_day, chrome, tz, key))
     pages.append(_archive_index(by_day, chrome, key))
-    pages.append(_home(refs, by_category, links, site, chrome, key))
+    also, story_of = _stories(store, refs)
+    pages.append(_home(refs, by_category, links, site, chrome, key, story_of))
     outlets = tuple(links.values())
     pages.append(PageSpec(urls.NOT_FOUND, "404.html", key("404", outlets),
                           lambda: NotFoundPage(chrome=chrome, title="页面不存在", outlets=outlets)))
@@ -247,7 +252,29 @@ def plan_site(store: Store, site: SiteConfig, chrome: Chrome, salt: str) -> Site
         feeds.append(_feed(outlet_atom_path(slug), outlet_json_path(slug), f"{titles[slug]} - {site.title}",
                            urls.category_path(slug), newest, key))
     return SitePlan(salt=salt, pages=tuple(pages), feeds=tuple(feeds),
-                    articles={ref.key: ref for ref in refs}, by_category=by_category, outlet_titles=titles)
+                    articles={ref.key: ref for ref in refs}, by_category=by_category, outlet_titles=titles,
+                    also=also)
+
+
+def _stories(store: Store, refs: list[ArticleRef]) -> tuple[dict[tuple[str, str], tuple[AlsoReport, ...]],
+                                                            dict[tuple[str, str], tuple[str, str]]]:
+    """Per article, the other reports of its story; and each grouped article's story key."""
+    from newsdesk.site.feeds import http_link
+
+    pages = {ref.key: ref for ref in refs}
+    also: dict[tuple[str, str], tuple[AlsoReport, ...]] = {}
+    story_of: dict[tuple[str, str], tuple[str, str]] = {}
+    for story, members in store.all_story_members().items():
+        for member in members:
+            if member.exact or (member.source, member.id) not in pages:
+                continue
+            story_of[(member.source, member.id)] = story
+            also[(member.source, member.id)] = tuple(
+                AlsoReport(outlet=other.outlet, title=other.title,
+                           href=urls.href(pages[(other.source, other.id)].path)
+                           if not other.exact and (other.source, other.id) in pages else http_link(other.link))
+                for other in members if (other.source, other.id) != (member.source, member.id))
+    return also, story_of
 
 
 def _feed(atom: str, json_path: str, title: str, home: str, entries: tuple[ArticleRef, ...],
@@ -341,9 +368,20 @@ def _archive_index(by_day: dict[str, list[ArticleRef]], chrome: Chrome, key: Cal
 
 
 def _home(refs: list[ArticleRef], by_category: dict[str, list[ArticleRef]], links: dict[str, OutletLink],
-          site: SiteConfig, chrome: Chrome, key: Callable[..., str]) -> PageSpec:
+          site: SiteConfig, chrome: Chrome, key: Callable[..., str],
+          story_of: dict[tuple[str, str], tuple[str, str]] | None = None) -> PageSpec:
     tz = site.tz
-    latest = refs[:site.home_latest]
+    # one story from several outlets is listed once, by its newest report; outlet sections keep their own
+    shown: set[tuple[str, str]] = set()
+    latest: list[ArticleRef] = []
+    for ref in refs:
+        story = (story_of or {}).get(ref.key, ref.key)
+        if story in shown:
+            continue
+        shown.add(story)
+        latest.append(ref)
+        if len(latest) == site.home_latest:
+            break
     sections = [(slug, list(reversed(by_category[slug][-site.home_per_outlet:]))) for slug in sorted(by_category)]
     marks = [(links[slug], [r.mark for r in members]) for slug, members in sections]
 

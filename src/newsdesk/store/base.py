@@ -121,6 +121,10 @@ class Store(Protocol):
         """Every other report of this article's story: near-duplicate articles and exact aliases."""
         ...
 
+    def all_story_members(self) -> dict[tuple[str, str], list[StoryMember]]:
+        """Story key -> every report of it (articles and aliases), for stories with more than one."""
+        ...
+
     def close(self) -> None:
         """Release the connection; safe to call twice."""
         ...

@@ -419,6 +419,34 @@ class SqliteStore:
                             published_at=_time(r[6]), exact=bool(r[7]))
                 for r in rows if (r[0], r[1]) != (source, article_id)]
 
+    def all_story_members(self) -> dict[tuple[str, str], list[StoryMember]]:
+        """Story key -> every report of it (articles and aliases), for stories with more than one."""
+        rows = self._read(
+            """
+            WITH shared AS (
+                SELECT story_source, story_id FROM fingerprints GROUP BY story_source, story_id
+                HAVING COUNT(*) > 1
+                UNION SELECT f.story_source, f.story_id FROM aliases x
+                JOIN fingerprints f ON f.source = x.of_source AND f.id = x.of_id
+            )
+            SELECT f.story_source, f.story_id, a.source, a.id, a.outlet, a.category, a.title, a.link,
+                   a.published_at, 0
+            FROM fingerprints f JOIN shared s ON f.story_source = s.story_source AND f.story_id = s.story_id
+            JOIN articles a ON a.source = f.source AND a.id = f.id
+            UNION ALL
+            SELECT f.story_source, f.story_id, x.source, x.id, x.outlet, x.category, x.title, x.link,
+                   a.published_at, 1
+            FROM aliases x JOIN fingerprints f ON f.source = x.of_source AND f.id = x.of_id
+            JOIN articles a ON a.source = x.of_source AND a.id = x.of_id
+            ORDER BY 1, 2, 9, 3, 4
+            """)
+        stories: dict[tuple[str, str], list[StoryMember]] = {}
+        for r in rows:
+            stories.setdefault((r[0], r[1]), []).append(StoryMember(
+                source=r[2], id=r[3], outlet=r[4], category=r[5], title=r[6], link=r[7],
+                published_at=_time(r[8]), exact=bool(r[9])))
+        return stories
+
     def count_aliases(self) -> int:
         """How many exact duplicates are remembered as aliases; raises StoreError."""
         return int(self._read("SELECT COUNT(*) FROM aliases")[0][0])
