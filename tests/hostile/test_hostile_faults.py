@@ -111,8 +111,6 @@ def test_lying_charset_and_invalid_utf8_store_readable_text(faulty: FaultyOutlet
     assert sum("\ufffd" in t for t in titles) == 1  # the broken bytes show as replacement characters
 
 
-@pytest.mark.xfail(strict=False, reason="same source, same link, new guid: needs the de-duplication stage "
-                   "(dedupe.py, in progress in another issue) wired into the pipeline")
 def test_entries_that_change_ids_are_not_stored_twice(faulty: FaultyOutlet, tmp_path: Path) -> None:
     """The same four stories under new guids on every request (an outlet regenerating its feed)."""
     first = feedmaker.entries("run1", 4, outlet="坏")
