@@ -124,7 +124,9 @@ def import_opml(config: Config, opml: Path) -> ImportResult:
         try:
             parse_config(text + "".join(blocks) + one, config.path)
         except ConfigError as exc:
-            skipped.append(f"{feed.name}: {exc.problems[-1].split(': ', 1)[-1]}")
+            # "newsdesk.toml:31: sources[3].url: expected …" -> "url: expected …"
+            _, key, reason = exc.problems[-1].split(": ", 2)
+            skipped.append(f"{feed.name}: {key.rsplit('.', 1)[-1]}: {reason}")
             continue
         blocks.append(one)
         added.append(feed)
