@@ -13,16 +13,19 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from newsdesk import dedupe
+from newsdesk import dedupe, pipeline
 from newsdesk.models import Article, SafeHtml
 from newsdesk.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
 PAIRS = json.loads((ROOT / "tests/dedupe/fixtures/pairs.json").read_text(encoding="utf-8"))
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -101,6 +104,46 @@ def main() -> None:
         t0 = time.perf_counter()
         plan = dedupe.plan_batch(batch, store)
         print(f"same batch again (all unchanged): plan {time.perf_counter() - t0:.2f} s")
+    print()
+    pipeline_side_by_side()
+
+
+def _no_dedupe(articles: list[Article], lookup: object) -> dedupe.Plan:
+    return dedupe.Plan(articles=list(articles))
+
+
+def pipeline_side_by_side(runs: int = 3) -> None:
+    """fetch+store of 20 loopback feeds x 100 entries, with and without the de-duplication stage."""
+    import feedmaker
+    from loopback import Outlet
+
+    from newsdesk.config import load_config
+
+    outlet = Outlet().start()
+    try:
+        sources = [(f"源{n}", outlet.serve(f"/f{n}", feedmaker.rss2(feedmaker.entries(f"f{n}", 100, outlet=f"源{n}"))))
+                   for n in range(20)]
+        results: dict[str, list[float]] = {"with dedupe": [], "without": []}
+        real = pipeline.plan_batch
+        for _ in range(runs):
+            for label, planner in (("with dedupe", real), ("without", _no_dedupe)):
+                with tempfile.TemporaryDirectory() as folder:
+                    path = Path(folder) / "newsdesk.toml"
+                    path.write_text("[fetch]\ntimeout = 10\n" + "".join(
+                        f'[[sources]]\nname = "{name}"\nurl = "{url}"\n' for name, url in sources), encoding="utf-8")
+                    config = load_config(path)
+                    pipeline.plan_batch = planner  # type: ignore[assignment]
+                    try:
+                        with open_store(config.store.path) as store:
+                            t0 = time.perf_counter()
+                            pipeline.fetch(config, store)
+                            results[label].append(time.perf_counter() - t0)
+                    finally:
+                        pipeline.plan_batch = real
+    finally:
+        outlet.stop()
+    for label, times in results.items():
+        print(f"fetch+store 2,000 articles, {label}: median {statistics.median(times):.2f} s of {runs}")
 
 
 if __name__ == "__main__":
