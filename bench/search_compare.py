@@ -103,13 +103,13 @@ def _own_query_bytes(out: Path, query: str, hits: Sequence[search.Hit]) -> tuple
     grams = {g for t in terms for _, g in search.cover(t)}
     paths = {search.INDEX_FILE}
     for entry in index["segments"]:
-        paths |= {search.bucket_path(entry["id"], search.bucket_of(g, entry["buckets"])) for g in grams}
+        paths |= {search.bucket_path(entry["dir"], search.bucket_of(g, entry["buckets"])) for g in grams}
     shown = {h.href for h in hits[:SHOWN]}
     for entry in index["segments"]:  # which chunks hold the shown hits: look them up as the page would
         for c in range(-(-entry["docs"] // search.DOCS_PER_CHUNK)):
-            chunk = json.loads((out / search.chunk_path(entry["id"], c)).read_text(encoding="utf-8"))
+            chunk = json.loads((out / search.chunk_path(entry["dir"], c)).read_text(encoding="utf-8"))
             if any(doc[0] in shown for doc in chunk):
-                paths.add(search.chunk_path(entry["id"], c))
+                paths.add(search.chunk_path(entry["dir"], c))
     data = [(out / p).read_bytes() for p in paths]
     return len(paths), sum(len(d) for d in data), sum(_gz(d) for d in data)
 

@@ -117,8 +117,9 @@ def test_index_files_are_in_the_build_manifest(built: Path) -> None:
     index = json.loads((built / "search" / "index.json").read_text(encoding="utf-8"))
     assert {"search.html", "search/index.json"} <= manifest
     for entry in index["segments"]:
-        assert f"search/{entry['id']}/b0.json" in manifest
-        assert f"search/{entry['id']}/d0.json" in manifest
+        assert entry["dir"].startswith(entry["id"] + ".")
+        assert f"search/{entry['dir']}/b0.json" in manifest
+        assert f"search/{entry['dir']}/d0.json" in manifest
 
 
 def test_postings_round_trip() -> None:
@@ -195,7 +196,7 @@ def test_new_article_rewrites_only_its_days_shards(two_months: SqliteStore, site
 
     changed = _changed(site.output, add)
     assert changed, "the new article's day must be rewritten"
-    assert all(p.startswith(("search/2022-01-05/", "search/index.json")) for p in changed), changed
+    assert all(p.startswith(("search/2022-01-05.", "search/index.json")) for p in changed), changed
     assert "J9" in _ids(site.output, "清远")
     assert {"D0", "D4"} <= _ids(site.output, "清远")
 
@@ -209,7 +210,7 @@ def test_a_new_day_leaves_the_other_days_alone(two_months: SqliteStore, site: Si
 
     changed = _changed(site.output, add)
     assert _segments(site.output) == ["2022-01-06", "2022-01-05", "2021-12"]
-    assert all(p.startswith(("search/2022-01-06/", "search/index.json")) for p in changed), changed
+    assert all(p.startswith(("search/2022-01-06.", "search/index.json")) for p in changed), changed
     assert "J10" in _ids(site.output, "清远")
 
 
@@ -227,8 +228,21 @@ def test_a_new_month_merges_the_last_months_days(two_months: SqliteStore, site: 
     two_months.upsert([_article(0, "F1", "二月", "<p>供电局二月消息</p>", days=45)], SEEN)
     build_site(two_months, site)
     assert _segments(site.output) == ["2022-02-03", "2022-01", "2021-12"]
-    assert not (site.output / "search" / "2022-01-05").exists()  # the day's files went with the manifest
+    assert not list((site.output / "search").glob("2022-01-05.*"))  # the day's files went with the manifest
     assert _ids(site.output, "供电局") == {"F1", "J0", "J1", "J2", "J3", "J4"}
+
+
+def test_a_reindexed_segment_moves_to_a_new_folder(two_months: SqliteStore, site: SiteConfig) -> None:
+    # a reader holding the old index.json (or a build killed before writing the new one)
+    # still finds the files it names unchanged: new versions never overwrite them
+    build_site(two_months, site)
+    [old] = (site.output / "search").glob("2022-01-05.*")
+    two_months.upsert([_article(9, "J9", "一月新闻", "<p>清远新消息</p>", days=16)], SEEN)
+    build_site(two_months, site)
+    [new] = (site.output / "search").glob("2022-01-05.*")
+    assert new.name != old.name
+    assert not old.exists()  # removed once the new index.json was in place
+    assert [p.name for p in (site.output / "search").glob("2021-12.*")]  # untouched month kept its folder
 
 
 def test_revised_article_is_reindexed(two_months: SqliteStore, site: SiteConfig) -> None:
@@ -243,9 +257,10 @@ def test_revised_article_is_reindexed(two_months: SqliteStore, site: SiteConfig)
 
 def test_missing_shard_is_rebuilt(two_months: SqliteStore, site: SiteConfig) -> None:
     build_site(two_months, site)
-    (site.output / "search" / "2021-12" / "b0.json").unlink()
+    [folder] = (site.output / "search").glob("2021-12.*")
+    (folder / "b0.json").unlink()
     build_site(two_months, site)
-    assert (site.output / "search" / "2021-12" / "b0.json").is_file()
+    assert (folder / "b0.json").is_file()
     assert _ids(site.output, "清远") == {f"D{i}" for i in range(5)}
 
 

@@ -30,7 +30,7 @@ from newsdesk.errors import OutputError
 from newsdesk.site.write import write_atomic
 from newsdesk.store.base import Store
 
-FORMAT = 1
+FORMAT = 2
 SEARCH_PAGE = "search.html"
 INDEX_DIR = "search"
 INDEX_FILE = f"{INDEX_DIR}/index.json"
@@ -306,14 +306,19 @@ def segments_of(refs: Iterable[IndexRef], tz: tzinfo) -> dict[str, list[IndexRef
     return segments
 
 
-def bucket_path(segment: str, bucket: int) -> str:
-    """One bucket of one segment's postings."""
-    return f"{INDEX_DIR}/{segment}/b{bucket}.json"
+def segment_folder(segment: str, fingerprint: str) -> str:
+    """Where one version of a segment lives: a new version never overwrites files the live index.json names."""
+    return f"{segment}.{fingerprint[:12]}"
 
 
-def chunk_path(segment: str, chunk: int) -> str:
-    """One chunk of one segment's result metadata."""
-    return f"{INDEX_DIR}/{segment}/d{chunk}.json"
+def bucket_path(folder: str, bucket: int) -> str:
+    """One bucket of one segment version's postings."""
+    return f"{INDEX_DIR}/{folder}/b{bucket}.json"
+
+
+def chunk_path(folder: str, chunk: int) -> str:
+    """One chunk of one segment version's result metadata."""
+    return f"{INDEX_DIR}/{folder}/d{chunk}.json"
 
 
 def _order(ref: IndexRef) -> tuple[datetime, str, str]:
@@ -333,11 +338,11 @@ def _fingerprint(members: Sequence[IndexRef], tz: tzinfo) -> str:
 
 def _segment_files(entry: dict[str, object]) -> list[str] | None:
     """The files a segment entry of index.json owns, or None when the entry is malformed."""
-    seg, buckets, docs = entry.get("id"), entry.get("buckets"), entry.get("docs")
-    if not isinstance(seg, str) or not isinstance(buckets, int) or not isinstance(docs, int):
+    folder, buckets, docs = entry.get("dir"), entry.get("buckets"), entry.get("docs")
+    if not isinstance(folder, str) or not isinstance(buckets, int) or not isinstance(docs, int):
         return None
     chunks = -(-docs // DOCS_PER_CHUNK)
-    return [bucket_path(seg, b) for b in range(buckets)] + [chunk_path(seg, c) for c in range(chunks)]
+    return [bucket_path(folder, b) for b in range(buckets)] + [chunk_path(folder, c) for c in range(chunks)]
 
 
 def _read_previous(output: Path) -> dict[str, dict[str, object]]:
@@ -358,7 +363,7 @@ def _time_text(moment: datetime, tz: tzinfo) -> str:
     return f"{moment.astimezone(tz):%Y-%m-%d %H:%M}"
 
 
-def _index_segment(store: Store, segment: str, members: Sequence[IndexRef],
+def _index_segment(store: Store, folder: str, members: Sequence[IndexRef],
                    tz: tzinfo) -> tuple[int, list[tuple[str, bytes]]]:
     """Read the segment's articles from the store; returns its bucket count and files."""
     encoded: dict[str, list[int]] = {}
@@ -382,15 +387,15 @@ def _index_segment(store: Store, segment: str, members: Sequence[IndexRef],
     # sized from the data so a bucket stays near the target however big the segment is
     approx = sum(len(g) * 3 + 4 + 3 * len(v) for g, v in encoded.items())
     # a query fetches a bucket from every segment: small segments (days) get small buckets
-    target = DAY_BUCKET_TARGET_BYTES if len(segment) == 10 else BUCKET_TARGET_BYTES
+    target = DAY_BUCKET_TARGET_BYTES if len(folder.split(".")[0]) == 10 else BUCKET_TARGET_BYTES
     buckets = 1
     while buckets < MAX_BUCKETS and approx / buckets > target:
         buckets *= 2
     split: list[dict[str, list[int]]] = [{} for _ in range(buckets)]
     for gram, flat in encoded.items():
         split[bucket_of(gram, buckets)][gram] = flat
-    files = [(bucket_path(segment, b), _json(part)) for b, part in enumerate(split)]
-    files += [(chunk_path(segment, c // DOCS_PER_CHUNK), _json(docs[c:c + DOCS_PER_CHUNK]))
+    files = [(bucket_path(folder, b), _json(part)) for b, part in enumerate(split)]
+    files += [(chunk_path(folder, c // DOCS_PER_CHUNK), _json(docs[c:c + DOCS_PER_CHUNK]))
               for c in range(0, len(docs), DOCS_PER_CHUNK)]
     return buckets, files
 
@@ -430,11 +435,13 @@ def build_search_index(store: Store, refs: Iterable[IndexRef], tz: tzinfo, outpu
             files += old_files
             unchanged += len(old_files)
             continue
-        buckets, segment_files = _index_segment(store, segment, members, tz)
+        folder = segment_folder(segment, fingerprint)
+        buckets, segment_files = _index_segment(store, folder, members, tz)
         for path, data in segment_files:
             put(path, data)
         files += [path for path, _ in segment_files]
-        entries.append({"id": segment, "docs": len(members), "buckets": buckets, "fp": fingerprint})
+        entries.append({"id": segment, "dir": folder, "docs": len(members), "buckets": buckets,
+                        "fp": fingerprint})
         reindexed.append(segment)
     index = {"format": FORMAT, "docs_per_chunk": DOCS_PER_CHUNK, "min_term": MIN_TERM, "segments": entries}
     put(INDEX_FILE, _json(index))
@@ -465,7 +472,7 @@ def search_index(output: Path, query: str, *, limit: int | None = None) -> list[
     hits: list[Hit] = []
     for entry in index.get("segments", []):
         for doc in _segment_hits(output, entry, terms):
-            chunk = _load(output, chunk_path(entry["id"], doc // DOCS_PER_CHUNK))
+            chunk = _load(output, chunk_path(entry["dir"], doc // DOCS_PER_CHUNK))
             assert isinstance(chunk, list)
             href, title, outlet, when = chunk[doc % DOCS_PER_CHUNK]
             hits.append(Hit(href=href, title=title, outlet=outlet, time_text=when))
@@ -476,7 +483,7 @@ def search_index(output: Path, query: str, *, limit: int | None = None) -> list[
 
 def _segment_hits(output: Path, entry: dict[str, object], terms: Sequence[str]) -> Iterator[int]:
     """Documents of one segment matching every term, in index order (newest first)."""
-    seg, buckets = entry["id"], entry["buckets"]
+    seg, buckets = entry["dir"], entry["buckets"]
     assert isinstance(seg, str) and isinstance(buckets, int)
     grams = {g for t in terms for _, g in cover(t)}
     postings: dict[str, dict[int, list[int]]] = {}

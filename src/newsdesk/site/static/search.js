@@ -93,7 +93,7 @@
     terms.forEach(function (t) { cover(t).forEach(function (p) { grams.add(p[1]); }); });
     var wanted = Array.from(grams);
     var parts = await Promise.all(wanted.map(function (g) {
-      return getJson(base + segment.id + "/b" + bucketOf(g, segment.buckets) + ".json");
+      return getJson(base + segment.dir + "/b" + bucketOf(g, segment.buckets) + ".json");
     }));
     var postings = new Map();
     wanted.forEach(function (g, i) {
@@ -125,7 +125,7 @@
     var per = found.index.docs_per_chunk;
     var shown = found.hits.slice(0, MAX_SHOWN);
     var chunks = await Promise.all(shown.map(function (h) {
-      return getJson(base + h.segment.id + "/d" + Math.floor(h.doc / per) + ".json");
+      return getJson(base + h.segment.dir + "/d" + Math.floor(h.doc / per) + ".json");
     }));
     return shown.map(function (h, i) { return chunks[i][h.doc % per]; });
   }
