@@ -11,6 +11,9 @@ from pypinyin import lazy_pinyin
 _UNSAFE = re.compile(r"[^A-Za-z0-9]+")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,79}$")
 MAX_SLUG = 80
+# device names Windows refuses as a file or folder name, whatever the extension: a site
+# published through git must still check out there
+_RESERVED = re.compile(r"(?i)(con|prn|aux|nul|com[0-9]|lpt[0-9])")
 
 
 def _digest(text: str, size: int = 10) -> str:
@@ -36,6 +39,8 @@ def category_slug(outlet: str) -> str:
     joined = "".join(_UNSAFE.sub("-", s) if not s.isalpha() or not s.isascii() else s
                      for s in syllables)
     slug = _UNSAFE.sub("-", joined).strip("-")[:MAX_SLUG].strip("-")
+    if _RESERVED.fullmatch(slug):
+        return f"{slug}-{_digest(outlet, 8)}"
     return slug or f"outlet-{_digest(outlet, 8)}"
 
 
@@ -43,9 +48,9 @@ def safe_id(raw_id: str) -> str:
     """A path-safe, stable id: kept when already safe, else slugged plus a short hash.
 
     Distinct inputs give distinct outputs (the hash tells apart ids that slug alike),
-    and the result is never empty, '.', '..' or longer than 92 characters.
+    and the result is never empty, '.', '..', a Windows device name or longer than 92 characters.
     """
-    if _SAFE_ID.match(raw_id):
+    if _SAFE_ID.match(raw_id) and not _RESERVED.fullmatch(raw_id):
         return raw_id
     slug = _UNSAFE.sub("-", _ascii_pinyin(raw_id)).strip("-")[:MAX_SLUG].strip("-")
     return f"{slug}-{_digest(raw_id)}" if slug else f"id-{_digest(raw_id)}"

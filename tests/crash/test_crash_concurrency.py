@@ -38,7 +38,7 @@ def outcome(process: subprocess.Popen[str]) -> tuple[int, str]:
 def assert_done_or_refused(code: int, err: str) -> None:
     """Exit 0, or exit 1 with one clear line naming who holds the store."""
     if code != 0:
-        assert code == 1, err
+        assert code == 1, (code, err)
         lines = [line for line in err.splitlines() if line.startswith("newsdesk: ")]
         assert len(lines) == 1 and "in use by pid " in lines[0], err
         assert "Traceback" not in err
@@ -57,12 +57,13 @@ def test_two_commands_at_once_never_corrupt(pair: tuple[str, str], faulty: Fault
         results = [outcome(first), outcome(second)]
         for code, err in results:
             assert_done_or_refused(code, err)
-        assert any(code == 0 for code, _ in results)
+        assert any(code == 0 for code, _ in results), results
     with sqlite3.connect(folder / ".newsdesk" / "newsdesk.db") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         rows = conn.execute("SELECT source, id FROM articles").fetchall()
     assert len(rows) == len(set(rows)) == 160
     # one more uncontended run of each finishes the work
     for name in ("fetch", "build"):
-        assert outcome(start(folder, name))[0] == 0
+        final = outcome(start(folder, name))
+        assert final[0] == 0, final
     assert not list(folder.rglob("*.tmp"))

@@ -82,3 +82,17 @@ def test_category_slug_is_stable_url_safe_and_lands_inside(name: str) -> None:
 def test_post_day_is_the_site_day_whatever_the_input_offset(when: datetime, hours: int) -> None:
     shifted = when.astimezone(__import__("datetime").timezone(timedelta(hours=hours)))
     assert post_path("c", shifted, "x", SHANGHAI) == post_path("c", when, "x", SHANGHAI)
+
+
+WINDOWS_DEVICES = re.compile(r"(?i)(con|prn|aux|nul|com[0-9]|lpt[0-9])")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.sampled_from(["CON", "nul", "Aux", "PRN", "com1", "LPT9", "ＣＯＮ", "nul ", "CON-1"]),
+                 st.text(max_size=20)), MOMENTS)
+def test_no_output_name_is_a_windows_device(name: str, when: datetime) -> None:
+    """Pages written for any id or outlet check out on Windows too (CON.html is a device there)."""
+    for path in (post_path(category_slug(name), when, name, SHANGHAI), category_path(category_slug(name)),
+                 jekyll_post_name(when, name, SHANGHAI)):
+        for part in Path(path).parts:
+            assert not WINDOWS_DEVICES.fullmatch(part.split(".", 1)[0]), path
