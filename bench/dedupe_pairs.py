@@ -116,7 +116,6 @@ def pipeline_side_by_side(runs: int = 3) -> None:
     """fetch+store of 20 loopback feeds x 100 entries, with and without the de-duplication stage."""
     import feedmaker
     from loopback import Outlet
-
     from newsdesk.config import load_config
 
     outlet = Outlet().start()
