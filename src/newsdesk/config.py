@@ -36,11 +36,11 @@ class SiteConfig:
     home_per_outlet: int = 5
     home_latest: int = 50
     feed_entries: int = 50
-    status_page: bool = True  # write /status.html and /status.json (source health)
     per_page: int = 50  # articles per outlet page; numbered pages keep their URLs as news arrives
     theme: Path | None = None  # a folder whose templates/ and static/ override the built-in ones
     latest_poll_s: int = 60  # how often pages poll latest.json for new articles; 0 turns it off
     workers: int = 0  # processes rendering article pages in a full build; 0: one per CPU core
+    status_page: bool = True  # write /status.html and /status.json (source health)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -132,10 +132,10 @@ class Config:
     fetch: FetchConfig
     sources: tuple[SourceConfig, ...]
     categories: dict[str, str] = field(default_factory=dict)  # outlet name -> slug
+    filters: FilterConfig = field(default_factory=FilterConfig)  # [filters], for every source
     run: RunConfig = field(default_factory=lambda: RunConfig())  # [run]: the scheduler
     health: HealthConfig = field(default_factory=lambda: HealthConfig())  # [health]: warnings
     publish: PublishConfig = field(default_factory=lambda: PublishConfig())  # [publish]: where the site goes
-    filters: FilterConfig = field(default_factory=FilterConfig)  # [filters], for every source
 
     @property
     def root(self) -> Path:
@@ -490,6 +490,43 @@ def _categories(check: _Checker, raw: dict[str, Any]) -> dict[str, str]:
             result[outlet] = slug
     return result
 
+
+def _filters(check: _Checker, data: dict[str, Any], table: str) -> FilterConfig:
+    """The `include` and `exclude` tables of [filters] or of one source."""
+    return FilterConfig(include=_filter_rules(check, data.get("include", {}), f"{table}.include"),
+                        exclude=_filter_rules(check, data.get("exclude", {}), f"{table}.exclude"))
+
+
+def _filter_rules(check: _Checker, raw: Any, table: str) -> tuple[FilterRule, ...]:
+    if not isinstance(raw, dict):
+        check.fail(table, None, "expected a table like { title = [\"广告\", \"re:^直播\"] }")
+        return ()
+    check.table(raw, table, FILTER_FIELDS)
+    rules: list[FilterRule] = []
+    for name in FILTER_FIELDS:
+        value = raw.get(name)
+        if value is None:
+            continue
+        patterns = [value] if isinstance(value, str) else value
+        if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+            check.fail(table, name, "expected a string or an array of strings (keywords, or \"re:\" + a regex)")
+            continue
+        for pattern in patterns:
+            regex = pattern.startswith(REGEX_PREFIX)
+            text = pattern[len(REGEX_PREFIX):] if regex else pattern
+            if not text.strip():
+                check.fail(table, name, "an empty keyword or regex would match everything")
+                continue
+            if regex:
+                try:
+                    re.compile(text)
+                except re.error as exc:
+                    check.fail(table, name, f"bad regular expression {text!r}: {exc}")
+                    continue
+            rules.append(FilterRule(field=name, pattern=text, regex=regex))
+    return tuple(rules)
+
+
 # ---------------------------------------------------------------- [run], [health], [publish]
 
 PUBLISH_TARGETS = ("folder", "git", "command")
@@ -587,38 +624,3 @@ def _publish(check: _Checker, data: dict[str, Any], root: Path) -> PublishConfig
         repo=root / check.get(data, "publish", "repo", str, str(d.repo)), branch=branch,
         remote=check.get(data, "publish", "remote", str, None), keep_history=keep, command=command,
         command_timeout_s=_duration(check, data, "publish", "command_timeout", d.command_timeout_s))
-
-def _filters(check: _Checker, data: dict[str, Any], table: str) -> FilterConfig:
-    """The `include` and `exclude` tables of [filters] or of one source."""
-    return FilterConfig(include=_filter_rules(check, data.get("include", {}), f"{table}.include"),
-                        exclude=_filter_rules(check, data.get("exclude", {}), f"{table}.exclude"))
-
-
-def _filter_rules(check: _Checker, raw: Any, table: str) -> tuple[FilterRule, ...]:
-    if not isinstance(raw, dict):
-        check.fail(table, None, "expected a table like { title = [\"广告\", \"re:^直播\"] }")
-        return ()
-    check.table(raw, table, FILTER_FIELDS)
-    rules: list[FilterRule] = []
-    for name in FILTER_FIELDS:
-        value = raw.get(name)
-        if value is None:
-            continue
-        patterns = [value] if isinstance(value, str) else value
-        if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
-            check.fail(table, name, "expected a string or an array of strings (keywords, or \"re:\" + a regex)")
-            continue
-        for pattern in patterns:
-            regex = pattern.startswith(REGEX_PREFIX)
-            text = pattern[len(REGEX_PREFIX):] if regex else pattern
-            if not text.strip():
-                check.fail(table, name, "an empty keyword or regex would match everything")
-                continue
-            if regex:
-                try:
-                    re.compile(text)
-                except re.error as exc:
-                    check.fail(table, name, f"bad regular expression {text!r}: {exc}")
-                    continue
-            rules.append(FilterRule(field=name, pattern=text, regex=regex))
-    return tuple(rules)
