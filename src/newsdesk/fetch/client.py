@@ -148,8 +148,13 @@ class Fetcher:
         if validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
         request = client.build_request("GET", target, headers=headers)
+        origin_public: bool | None = None  # known once the first redirect arrives
         for _hop in range(s.max_redirects + 1):
             if guard:
+                await _check_public(request.url)
+            elif origin_public:
+                # the config may name a private outlet, but a public one may not send us to
+                # a private address (a feed host redirecting to the cloud metadata service)
                 await _check_public(request.url)
             try:
                 response = await client.send(request, stream=True)
@@ -163,6 +168,8 @@ class Fetcher:
                     request = response.next_request
                     if request.url.scheme not in ("http", "https"):
                         raise _Failure(f"redirected to a non-http URL {request.url}", retryable=False)
+                    if origin_public is None and not guard:
+                        origin_public = await _is_public_host(target)
                     continue
                 if response.status_code == 304 or 200 <= response.status_code < 300:
                     body = b"" if response.status_code in (204, 304) else await self._read(response)
@@ -220,6 +227,15 @@ async def _check_public(url: httpx.URL) -> None:
         raise _Failure(exc.reason, retryable=False) from exc
     except ResolveFailed as exc:
         raise _Failure(f"cannot resolve host {url.host}", retryable=True) from exc
+
+
+async def _is_public_host(url: httpx.URL) -> bool:
+    """Whether every address of `url`'s host is public (False when it does not resolve)."""
+    try:
+        await check_host(url.host, url.port or (443 if url.scheme == "https" else 80))
+    except (AddressRefused, ResolveFailed):
+        return False
+    return True
 
 
 def _check_peer(response: httpx.Response) -> None:
