@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent / "fetch"))
 
-from fetch_rawserver import RawServer, reset  # noqa: E402
+from fetch_rawserver import RawServer, reset
 
 MB = 1024 * 1024
 

@@ -9,18 +9,17 @@ twice.
 
 from __future__ import annotations
 
-import gzip
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hostile_world import assert_no_duplicates, fetch_all, load, stored_ids, write_config
 
 import faults
 import feedmaker
 from faults import FaultyOutlet
-from hostile_world import assert_no_duplicates, fetch_all, load, stored_ids, write_config
 
 GOOD = feedmaker.rss2(feedmaker.entries("good", 3, outlet="好"))
 FEED = feedmaker.rss2(feedmaker.entries("bad", 4, outlet="坏"))
@@ -154,8 +153,8 @@ def test_full_text_redirect_to_private_address_is_refused(faulty: FaultyOutlet, 
     config = load(write_config(tmp_path, [("src", url)], extra_source_keys={"src": {"fulltext": True}}))
     report = fetch_all(config).reports["src"]
     assert (report.status, report.new) == ("ok", 1)
-    assert report.warnings == ("full text of s-1: refusing private address 127.0.0.1 "
-                               "(kept the summary, will retry)",)
+    assert report.warnings == (("full text of s-1: refusing private address 127.0.0.1 "
+                                "(kept the summary, will retry)"),)
     assert faulty.hits["/story"] == 1 and faulty.hits["/secret"] == 0
 
 

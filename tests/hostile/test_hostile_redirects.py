@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hostile_world import fetch_all, load, write_config
 
 import faults
 import feedmaker
 from faults import FaultyOutlet
-from hostile_world import fetch_all, load, write_config
 
 FEED = feedmaker.rss2(feedmaker.entries("r", 2))
 

@@ -446,7 +446,31 @@ def build_search_index(store: Store, refs: Iterable[IndexRef], tz: tzinfo, outpu
     index = {"format": FORMAT, "docs_per_chunk": DOCS_PER_CHUNK, "min_term": MIN_TERM, "segments": entries}
     put(INDEX_FILE, _json(index))
     files.append(INDEX_FILE)
+    _remove_orphan_segments(output, set(files))
     return SearchBuild(files=tuple(files), written=written, unchanged=unchanged, reindexed=tuple(reindexed))
+
+
+# a segment version's files: search/<segment>.<12 hex>/b<n>.json or d<n>.json
+_SEGMENT_FILE = re.compile(r"^[0-9]{4}-[0-9]{2}(?:-w?[0-9]{2})?\.[0-9a-f]{12}/[bd][0-9]+\.json$")
+
+
+def _remove_orphan_segments(output: Path, keep: set[str]) -> None:
+    """Delete segment files no index names: a build killed mid-segment wrote them, and no
+    manifest ever listed them (index.json and the manifest are written after the segments)."""
+    root = output / INDEX_DIR
+    if not root.is_dir():
+        return
+    for path in root.glob("*/*.json"):
+        relative = path.relative_to(root).as_posix()
+        if _SEGMENT_FILE.match(relative) and f"{INDEX_DIR}/{relative}" not in keep:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                raise OutputError(f"{path}: cannot remove an orphaned search file: {exc.strerror or exc}") from exc
+            try:
+                path.parent.rmdir()
+            except OSError:
+                pass  # other files still in the folder
 
 
 # ---------------------------------------------------------------- reading the built index
