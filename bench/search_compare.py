@@ -346,7 +346,8 @@ def print_size(size: int, entry: dict[str, object]) -> None:
         row(f"{kind}: index data per query (gzip), files",
             [f"{s[kind]['bytes_gz'] / 1e3:.0f} KB, {s[kind]['files']:.0f}" for s in summaries])
     own = facts[0]
-    print(f"\nnewsdesk: {own['segments']} month segments; +100 re-indexed {own['incremental_reindexed']} "  # type: ignore[index]
+    print(f"\nnewsdesk: {own['segments']} segments (days of the newest week, weeks, months); "  # type: ignore[index]
+          f"+100 re-indexed {own['incremental_reindexed']} "  # type: ignore[index]
           f"({own['incremental_written']} files written); unchanged rebuild {own['noop_s']:.2f} s")  # type: ignore[index]
     print("\nper query (truth = brute-force matches; found; precision; recall):\n")
     print("| kind | query | truth | " + " | ".join(f"{label[t]} found / P / R" for t in tools) + " |")
