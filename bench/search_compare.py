@@ -34,13 +34,13 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from search_corpus import END, SynthArticle, corpus, query_set  # noqa: E402
+from search_corpus import END, SynthArticle, corpus, query_set
 
-from newsdesk import urls  # noqa: E402
-from newsdesk.models import Article, SafeHtml  # noqa: E402
-from newsdesk.site import search  # noqa: E402
-from newsdesk.site.serve import serve_in_thread, server_url  # noqa: E402
-from newsdesk.store import open_store  # noqa: E402
+from newsdesk import urls
+from newsdesk.models import Article, SafeHtml
+from newsdesk.site import search
+from newsdesk.site.serve import serve_in_thread, server_url
+from newsdesk.store import open_store
 
 TZ = ZoneInfo("Asia/Shanghai")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -153,7 +153,7 @@ def bench_own(articles: list[SynthArticle], extra: list[SynthArticle], queries: 
 
 # ---------------------------------------------------------------- Pagefind
 
-HARNESS = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"></head><body><pre id="out">pending</pre>
+HARNESS = r"""<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"></head><body><pre id="out">pending</pre>
 <script type="module">
 const q = new URLSearchParams(location.search).get("q");
 const out = document.getElementById("out");
@@ -162,7 +162,7 @@ try {
   await pagefind.options({noWorker: true});  // a worker changes no bytes; headless virtual time stalls on it
   await pagefind.init();
   const found = await pagefind.search(q);
-  const first = await Promise.all(found.results.slice(0, %d).map(r => r.data()));
+  const first = await Promise.all(found.results.slice(0, SHOWN).map(r => r.data()));
   const entries = performance.getEntriesByType("resource").filter(e => !e.name.endsWith("favicon.ico"));
   const runtime = e => /\/(pagefind\.js|wasm\.[^/]*)$/.test(e.name);
   const bytes = entries.filter(e => !runtime(e)).reduce((s, e) => s + e.encodedBodySize, 0);
@@ -172,7 +172,7 @@ try {
     shown: first.length, ids: found.results.map(r => r.id)});
 } catch (e) { out.textContent = "ERROR " + e; }
 </script></body></html>
-""" % SHOWN
+""".replace("SHOWN", str(SHOWN))
 
 
 def _page(a: SynthArticle) -> str:
@@ -298,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                                             f"Python {platform.python_version()}", "sizes": {}}
     if binary is not None:
-        version = subprocess.run([str(binary), "--version"], capture_output=True, text=True).stdout.strip()
+        version = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=True).stdout.strip()
         report["pagefind"] = version
     for size in args.sizes:
         articles = corpus(size)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -67,7 +66,7 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _results(dom: str) -> list[str]:
-    listing = re.search(r'<ol id="search-results"[^>]*>(.*?)</ol>', dom, re.S)
+    listing = re.search(r'<ol id="search-results"[^>]*>(.*?)</ol>', dom, re.DOTALL)
     assert listing is not None, dom[-3000:]
     return re.findall(r'<a href="([^"]+)"', listing.group(1))
 
