@@ -18,6 +18,7 @@ from newsdesk.errors import LockedError
 
 LOCK_SUFFIX = ".lock"
 _POLL_S = 0.05
+_NAME_GRACE_S = 0.5
 
 
 def lock_path(path: Path) -> Path:
@@ -50,13 +51,20 @@ def hold_lock(path: Path, purpose: str, *, wait_s: float = 0.0) -> Iterator[Path
         raise LockedError(f"{target}: cannot create the lock file: {exc.strerror or exc}") from exc
     try:
         deadline = time.monotonic() + wait_s
+        grace = True
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    holder = read_holder(path) or "another process"
+                    holder = read_holder(path)
+                    if not holder and grace:
+                        # the holder is between taking the lock and writing its name, or is
+                        # letting go: look once more shortly rather than refuse a nameless holder
+                        grace, deadline = False, time.monotonic() + _NAME_GRACE_S
+                        continue
+                    holder = holder or "another process"
                     raise LockedError(
                         f"{path}: in use by {holder}; wait for it to finish or stop it "
                         f"(lock file {target})") from None
