@@ -19,7 +19,7 @@ from pathlib import Path
 
 from newsdesk import pipeline
 from newsdesk.config import Config, RunConfig, SourceConfig
-from newsdesk.errors import PublishError
+from newsdesk.errors import OutputError, PublishError
 from newsdesk.models import BuildReport, SourceReport, SourceState
 from newsdesk.store.base import Store
 
@@ -175,8 +175,15 @@ def run_loop(config: Config, store: Store, *, stop: threading.Event, tick_s: flo
     retry_publish = False
     warned: set[str] = set()
     while not stop.is_set():
-        cycle = run_cycle(config, store, stop=stop, force_build=first, publish=publish,
-                          force_publish=first or retry_publish)
+        try:
+            cycle = run_cycle(config, store, stop=stop, force_build=first, publish=publish,
+                              force_publish=first or retry_publish)
+        except OutputError as exc:
+            # a full disk or a permission slip must not end a months-long run: retry the build
+            log.error("build failed, retrying next cycle: %s", exc)
+            first = True
+            stop.wait(tick_s)
+            continue
         if cycle.build is not None:
             first = False
             retry_publish = cycle.publish_error is not None

@@ -82,3 +82,27 @@ def test_overdue_failures_use_the_health_threshold(tmp_path: Path) -> None:
     healthy = SourceState(source="a", last_success_at=T0)
     assert overdue_failures(config, [failing, healthy], T0 + timedelta(minutes=59)) == []
     assert overdue_failures(config, [failing, healthy], T0 + timedelta(hours=1)) == [failing]
+
+
+def test_run_loop_survives_a_failing_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from newsdesk import schedule
+    from newsdesk.errors import OutputError
+
+    _, config = _config(tmp_path)
+    calls: list[bool] = []
+    stop = threading.Event()
+
+    def flaky(*args: object, force_build: bool = False, **kwargs: object) -> schedule.Cycle:
+        calls.append(force_build)
+        if len(calls) == 1:
+            raise OutputError("public: cannot write: No space left on device")
+        if len(calls) == 3:
+            stop.set()
+        return schedule.Cycle([], None)
+
+    monkeypatch.setattr(schedule, "run_cycle", flaky)
+    with open_store(tmp_path / "s.db") as store:
+        schedule.run_loop(config, store, stop=stop, tick_s=0.01)
+    assert calls == [True, True, True]  # the failed first build is retried, still forced
