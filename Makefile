@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test bench lint clean
+.PHONY: demo test install install-test bench bench-ssg lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ lint: install-test
 
 bench: install-test
 	$(BIN)/python bench/run.py
+
+## make bench-ssg: newsdesk, Hugo and Jekyll side by side on one corpus (SIZES=1000,10000,100000)
+SIZES ?= 1000,10000,100000
+bench-ssg: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/compare_ssg.py --sizes $(SIZES)
 
 clean:
 	rm -rf $(VENV) demo-site build dist src/*.egg-info .pytest_cache .mypy_cache
