@@ -1,23 +1,31 @@
-"""Built pages in real headless Chromium: they render, fit a 360 px phone, and show the new-articles bar."""
+"""A built site in Playwright-driven Debian Chromium: pages at 360 px, console errors, search, live bar.
+
+The site comes from a real fetch (a loopback RSS outlet through pipeline.update) and is served by
+`newsdesk serve`'s server. Full-page screenshots go to $NEWSDESK_BROWSER_ARTIFACTS (default
+test-artifacts/browser/ in the checkout) so CI can keep them.
+"""
 
 from __future__ import annotations
 
-import functools
 import os
 import re
-import subprocess
+import struct
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import pytest
 
-from newsdesk.config import SiteConfig
-from newsdesk.models import Article, SafeHtml
-from newsdesk.site.build import build_site
+from feedmaker import Entry, rss2
+from loopback import Outlet
+from newsdesk import pipeline
+from newsdesk.config import Config, load_config
+from newsdesk.site.serve import serve_in_thread, server_url
 from newsdesk.store import SqliteStore, open_store
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -26,137 +34,208 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
                        "(apt-get install chromium; .ci/run installs it)"),
 ]
-T0 = datetime(2021, 12, 29, 12, 0, tzinfo=UTC)
-SEEN = datetime(2022, 1, 5, tzinfo=UTC)
-# a long unbroken URL, a wide table and a big image: what widens a phone page when CSS is careless
-WIDE_BODY = SafeHtml(
-    "<p>清远供电局公共服务评价稳居榜首，" + "连续十三年第一" * 20 + "。</p>"
-    "<p>https://example.com/" + "a" * 300 + "</p>"
-    "<table><tr>" + "".join(f"<td>第{i}列数据很长很长</td>" for i in range(12)) + "</tr></table>"
-    '<img src="/static/none.png" alt="示意图" width="2000" height="100">')
-FIT = "/__fit/"  # a test-only page that frames a site page 360 px wide and reports its scroll width
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python (pip install -e '.[test]')")
+
+REPO = Path(__file__).resolve().parents[2]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+PHONE = {"width": 360, "height": 800}
+BEIJING = timezone(timedelta(hours=8))
+START = datetime.now(BEIJING).replace(microsecond=0) - timedelta(hours=1)
+WORD = "鸬鹚"  # only in the body of wire-1, never in a title
+# a long unbroken URL, a wide table and a big image (served by the outlet): what widens a phone page
+# when CSS is careless
+WIDE = ("<p>https://example.com/" + "a" * 300 + "</p><table><tr>"
+        + "".join(f"<td>第{i}列数据很长很长</td>" for i in range(12)) + "</tr></table>"
+        '<img src="{outlet}/big.png" alt="示意图" width="2000" height="100">')
+BODIES = [
+    "<p>清远供电局公共服务评价稳居榜首，" + "连续十三年第一" * 20 + "。</p>" + WIDE,
+    f"<p>江边的渔民放出{WORD}捕鱼，游客围观。</p>",
+    "<p>沪指上涨，成交额突破一万亿元。</p>",
+]
+TITLES = ["13连冠！清远供电局公共服务评价稳居榜首", "江边渔事", "两市成交额破万亿"]
+FRESH_TITLE = "新到的一条快讯"
 
 
-def fit_page(page: str) -> bytes:
-    """Headless Chromium will not make a window narrower than 500 px, so the phone is an iframe."""
-    return (f'<!DOCTYPE html><html><body style="margin:0"><iframe id="f" src="/{page}" '
-            'style="width:360px;height:800px;border:0"></iframe><script>'
-            "document.getElementById('f').addEventListener('load',function(){"
-            "var d=this.contentDocument.documentElement;"
-            "document.body.setAttribute('data-scroll-width',d.scrollWidth);"
-            "document.body.setAttribute('data-client-width',d.clientWidth);"
-            "document.body.setAttribute('data-h1',(this.contentDocument.querySelector('h1')||{}).textContent||'');"
-            "});</script></body></html>").encode()
+def _png(width: int, height: int) -> bytes:
+    """A plain grey PNG, so the article's image loads from the loopback outlet."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\0" + b"\x99" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
-def chromium(args: list[str], profile: Path) -> str:
-    command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={profile}", *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
-
-
-class Handler(SimpleHTTPRequestHandler):
-    """Serves the built site and the fit page; holds later latest.json polls until released."""
-
-    gate: threading.Event
-    first_poll: threading.Event
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        path = self.path.split("?")[0]
-        if path == "/latest.json":
-            if self.first_poll.is_set():
-                self.gate.wait(60)
-            self.first_poll.set()
-        if path.startswith(FIT):
-            body = fit_page(path.removeprefix(FIT))
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        super().do_GET()
+def _entry(i: int, title: str, body: str, hours: float | None = None) -> Entry:
+    return Entry(guid=f"wire-{i}", title=title, link=f"https://news.example.com/wire/{i}.html",
+                 published=START - timedelta(hours=i if hours is None else hours), body=body)
 
 
 @dataclass
-class Served:
+class Site:
     url: str
-    site: SiteConfig
+    output: Path
+    config: Config
     store: SqliteStore
-    gate: threading.Event
-    first_poll: threading.Event
+    outlet: Outlet
+    entries: list[Entry] = field(default_factory=list)
+
+    def publish(self, entry: Entry) -> None:
+        """The outlet gains `entry`; then one fetch and build, in a thread of its own (Playwright's sync
+        API keeps an event loop in this one, and the pipeline runs asyncio)."""
+        self.entries.insert(0, entry)
+        self.outlet.serve("/feed.xml", rss2(self.entries, title="南方Plus"))
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                reports, _ = pipeline.update(self.config, self.store)
+                assert [r.status for r in reports] == ["ok"], reports
+            except BaseException as exc:  # re-raised in the test's thread
+                failure.append(exc)
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join(timeout=120)
+        assert not worker.is_alive() and not failure, failure
+
+    def page_of(self, guid: str) -> str:
+        """The site path of the article page for `guid`."""
+        found = [p for p in self.output.rglob(f"{guid}.html") if "search" not in p.parts]
+        assert len(found) == 1, found
+        return found[0].relative_to(self.output).as_posix()
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    site = SiteConfig(title="金融消息", base_url="https://news.example.com/", output=tmp_path / "public",
-                      latest_poll_s=1)
-    with open_store(tmp_path / "newsdesk.db") as store:
-        store.upsert([Article(source="南方Plus", id=f"N{i}", outlet="南方Plus", category="nanfangPlus",
-                              title=f"13连冠！清远供电局公共服务评价稳居榜首 第{i}篇", link="https://example.com/x",
-                              published_at=T0 + timedelta(hours=i), body_html=WIDE_BODY) for i in range(3)], SEEN)
-        build_site(store, site)
-        gate, first = threading.Event(), threading.Event()
-        handler = type("SiteHandler", (Handler,), {"gate": gate, "first_poll": first})
-        server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(site.output)))
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield Served(f"http://127.0.0.1:{server.server_address[1]}/", site, store, gate, first)
-        finally:
-            gate.set()
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    root = tmp_path_factory.mktemp("browser-site")
+    outlet = Outlet().start()
+    (root / "newsdesk.toml").write_text(f"""
+[site]
+title = "金融消息"
+base_url = "https://news.example.com/"
+output = "{(root / 'public').as_posix()}"
+latest_poll_s = 1
+[store]
+path = "{(root / 'newsdesk.db').as_posix()}"
+[fetch]
+timeout = 5
+retries = 0
+[[sources]]
+name = "南方Plus"
+url = "{outlet.url('/feed.xml')}"
+""", encoding="utf-8")
+    config = load_config(root / "newsdesk.toml")
+    server = None
+    try:
+        with open_store(config.store.path) as store:
+            built = Site("", config.site.output, config, store, outlet)
+            outlet.serve("/big.png", _png(200, 10), content_type="image/png")
+            for i in reversed(range(len(TITLES))):
+                built.entries.insert(0, _entry(i, TITLES[i], BODIES[i].replace("{outlet}", outlet.base)))
+            built.publish(built.entries.pop(0))
+            server, thread = serve_in_thread(config.site.output, "127.0.0.1", 0)
+            built.url = server_url(server)
+            yield built
+    finally:
+        if server is not None:
             server.shutdown()
             server.server_close()
             thread.join(timeout=10)
+        outlet.stop()
 
 
-@pytest.mark.parametrize("page", ["index.html", "category/nanfangPlus.html", "nanfangplus/2021/12/29/N0.html",
-                                  "archive/index.html", "archive/2021/12/29.html", "404.html"])
-def test_page_renders_and_fits_a_360px_phone(served: Served, tmp_path: Path, page: str) -> None:
-    served.gate.set()
-    dom = chromium(["--virtual-time-budget=3000", "--dump-dom", served.url + FIT.lstrip("/") + page],
-                   tmp_path / "profile")
-    heading = re.search(r'data-h1="([^"]*)"', dom)
-    assert heading and heading.group(1), dom[-1500:]
-    scroll = re.search(r'data-scroll-width="(\d+)"', dom)
-    client = re.search(r'data-client-width="(\d+)"', dom)
-    assert scroll and client, dom[-1500:]
-    assert int(scroll.group(1)) <= int(client.group(1)) <= 360, (scroll.group(1), client.group(1))  # no sideways scroll
-    if page.endswith("N0.html"):
-        assert heading.group(1) == "13连冠！清远供电局公共服务评价稳居榜首 第0篇"
-        framed = chromium(["--virtual-time-budget=3000", "--dump-dom", served.url + page], tmp_path / "p2")
-        assert 'alt="示意图"' in framed and "清远供电局公共服务评价稳居榜首，" in framed
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
-def test_new_articles_bar_appears_after_a_new_fetch_and_build(served: Served, tmp_path: Path) -> None:
-    def rebuild() -> None:
-        assert served.first_poll.wait(60)
-        served.store.upsert([Article(source="南方Plus", id="fresh", outlet="南方Plus", category="nanfangPlus",
-                                     title="新到的文章", link=None, published_at=T0 + timedelta(days=1),
-                                     body_html=SafeHtml("<p>新</p>"))], SEEN + timedelta(hours=1))
-        build_site(served.store, served.site)
-        served.gate.set()
+@pytest.fixture
+def phone(browser: Any) -> Iterator[tuple[Any, list[str]]]:
+    """A 360x800 page and the console errors and uncaught exceptions it collects."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=1)
+    page = context.new_page()
+    errors: list[str] = []
+    # nothing may leave the machine: a request to any other host fails and shows up as a console error
+    page.route(re.compile(r"^(?!http://127\.0\.0\.1:)"), lambda route: route.abort())
+    page.on("console", lambda message: errors.append(f"console: {message.text} at {message.location}")
+            if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    try:
+        yield page, errors
+    finally:
+        context.close()
 
-    worker = threading.Thread(target=rebuild)
-    worker.start()
-    dom = chromium(["--virtual-time-budget=8000", "--dump-dom", served.url + "index.html"], tmp_path / "profile")
-    worker.join(timeout=60)
-    assert re.search(r'<button[^>]*id="live-bar"[^>]*data-new="1"[^>]*>1 条新文章，点击刷新</button>', dom), dom[-2000:]
 
-
-def test_phone_screenshot_is_kept(served: Served, tmp_path: Path) -> None:
-    served.gate.set()
-    folder = Path(os.environ.get("NEWSDESK_BROWSER_ARTIFACTS", tmp_path / "artifacts"))
+def artifacts() -> Path:
+    folder = Path(os.environ.get("NEWSDESK_BROWSER_ARTIFACTS") or REPO / "test-artifacts" / "browser")
     folder.mkdir(parents=True, exist_ok=True)
-    for name, page in (("article-360", "nanfangplus/2021/12/29/N0.html"), ("home-360", "index.html")):
-        shot = folder / f"{name}.png"
-        chromium(["--window-size=500,800", "--hide-scrollbars", f"--screenshot={shot}",
-                  served.url + FIT.lstrip("/") + page],
-                 tmp_path / f"profile-{name}")
-        assert shot.stat().st_size > 1000
+    return folder
+
+
+PAGES: dict[str, Callable[[Site], str]] = {
+    "home": lambda s: "index.html",
+    "outlet": lambda s: "category/nanfangPlus.html",
+    "article": lambda s: s.page_of("wire-0"),
+    "archive": lambda s: "archive/index.html",
+    "day": lambda s: "archive/" + START.astimezone(BEIJING).strftime("%Y/%m/%d") + ".html",
+    "search": lambda s: "search.html?q=" + quote(WORD),
+}
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_has_no_console_errors_fits_360px_and_is_screenshotted(site: Site, phone: tuple[Any, list[str]],
+                                                                   name: str) -> None:
+    page, errors = phone
+    response = page.goto(site.url + PAGES[name](site), wait_until="networkidle")
+    assert response is not None and response.status == 200, name
+    if name == "search":
+        page.wait_for_selector("#search-results li")
+    assert page.locator("h1").first.inner_text().strip()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{name} scrolls sideways: {width}px wide"
+    page.screenshot(path=str(artifacts() / f"{name}-360.png"), full_page=True)
+    assert errors == [], errors
+    if name == "article":
+        assert page.locator("h1").first.inner_text().strip() == TITLES[0]
+        assert page.locator('img[alt="示意图"]').evaluate("img => img.complete && img.naturalWidth") == 200
+
+
+def test_search_for_a_body_only_word_returns_exactly_that_article(site: Site, phone: tuple[Any, list[str]]) -> None:
+    page, errors = phone
+    page.goto(site.url + "search.html?q=" + quote(WORD), wait_until="networkidle")
+    page.wait_for_selector("#search-results li")
+    links = page.locator("#search-results a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert links == ["/" + site.page_of("wire-1")]
+    assert WORD not in "".join(TITLES)
+    page.locator("#search-results a").first.click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").first.inner_text().strip() == TITLES[1]
+    assert errors == [], errors
+
+
+def test_new_articles_bar_appears_after_a_fetch_and_build_and_reloads(site: Site,
+                                                                      phone: tuple[Any, list[str]]) -> None:
+    page, errors = phone
+    # the first poll sets the page's baseline; only later polls can see news
+    with page.expect_response(lambda r: r.url.split("?")[0].endswith("/latest.json"), timeout=30_000):
+        page.goto(site.url + "index.html")
+    assert page.locator("#live-bar").count() == 0
+    assert FRESH_TITLE not in page.content()
+    site.publish(_entry(9, FRESH_TITLE, "<p>刚刚发布的消息。</p>", hours=-0.5))
+    bar = page.locator("#live-bar")
+    bar.wait_for(state="visible", timeout=30_000)
+    assert bar.get_attribute("data-new") == "1"
+    assert bar.inner_text() == "1 条新文章，点击刷新"
+    page.screenshot(path=str(artifacts() / "home-live-bar-360.png"), full_page=True)
+    with page.expect_navigation():
+        bar.click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_text(FRESH_TITLE).count() >= 1
+    assert page.locator("#live-bar").count() == 0
+    assert errors == [], errors
