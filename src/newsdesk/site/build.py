@@ -41,7 +41,16 @@ from newsdesk.site.render import (
 )
 from newsdesk.site.search import build_search_index, search_page
 from newsdesk.site.status import write_status
-from newsdesk.site.write import MANIFEST, PENDING, read_inputs, remove_stale, write_atomic, write_inputs
+from newsdesk.site.write import (
+    MANIFEST,
+    PENDING,
+    OutputFolder,
+    flush_to_disk,
+    read_inputs,
+    remove_stale,
+    write_atomic,
+    write_inputs,
+)
 from newsdesk.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -269,8 +278,10 @@ def build_site(store: Store, site: SiteConfig, *, full: bool = False, progress: 
         if progress is not None:
             progress(min(tally.done, total), total)
 
+    folder = OutputFolder(output)
+
     def put(path: str, data: bytes) -> None:
-        if write_atomic(urls.resolve_inside(output, path), data):
+        if write_atomic(folder.resolve(path), data, durable=False):
             tally.written += 1
         else:
             tally.unchanged += 1
@@ -301,6 +312,10 @@ def build_site(store: Store, site: SiteConfig, *, full: bool = False, progress: 
     final.update(dict.fromkeys(write_status(store, site), "status"))  # health page, see site/status.py
 
     removed = remove_stale(output, set(previous) - set(final))
+    # pages skip their own fsync; one flush here makes them all durable before the manifest,
+    # written last and fsynced, calls them done (after a power cut they are still PENDING)
+    if tally.written or removed:
+        flush_to_disk()
     write_inputs(output, final)
     if progress is not None:
         progress(total, total)

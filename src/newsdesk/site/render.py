@@ -11,8 +11,7 @@ import jinja2
 
 from newsdesk.errors import OutputError
 from newsdesk.site.pages import ArticlePage
-from newsdesk.site.write import write_atomic
-from newsdesk.urls import resolve_inside
+from newsdesk.site.write import OutputFolder, write_atomic
 
 SEARCH_BOX = "_search_box.html"
 
@@ -81,6 +80,7 @@ class ArticleJob:
 
 
 _WORKER_ENVS: dict[Path | None, jinja2.Environment] = {}  # per process: templates compile once, not per chunk
+_WORKER_FOLDERS: dict[Path, OutputFolder] = {}  # per process: each day folder is resolved once
 
 
 def render_articles(job: ArticleJob) -> tuple[int, int]:
@@ -88,9 +88,13 @@ def render_articles(job: ArticleJob) -> tuple[int, int]:
     env = _WORKER_ENVS.get(job.theme)
     if env is None:
         env = _WORKER_ENVS[job.theme] = environment(job.theme)
+    folder = _WORKER_FOLDERS.get(job.output)
+    if folder is None:
+        folder = _WORKER_FOLDERS[job.output] = OutputFolder(job.output)
     written = unchanged = 0
     for page in job.pages:
-        if write_atomic(resolve_inside(job.output, page.nav.path), render(env, "article.html", page)):
+        # not fsynced one by one: the build flushes once before its manifest records the pages
+        if write_atomic(folder.resolve(page.nav.path), render(env, "article.html", page), durable=False):
             written += 1
         else:
             unchanged += 1

@@ -23,10 +23,13 @@ def _problem(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def write_atomic(path: Path, data: bytes) -> bool:
+def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> bool:
     """Put `data` at `path` via a temp file and rename; False (file untouched) when identical.
 
-    Raises OutputError when the file or its folder cannot be written.
+    `durable=False` skips the fsync: the rename still makes the write atomic for a
+    killed process, and a caller that writes many files flushes them once with
+    `flush_to_disk()` before it records them as done. Raises OutputError when the
+    file or its folder cannot be written.
     """
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
@@ -40,15 +43,19 @@ def write_atomic(path: Path, data: bytes) -> bool:
     if path.is_dir():
         raise OutputError(f"{path}: is a folder, expected a file")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        except FileNotFoundError:  # the folder is new: make it only then (a mkdir per file cost ~8%)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise OutputError(f"{path}: cannot write: {_problem(exc)}") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.chmod(temp_name, _FILE_MODE)
         os.replace(temp_name, path)
     except OSError as exc:
@@ -60,6 +67,13 @@ def write_atomic(path: Path, data: bytes) -> bool:
             log.warning("could not remove temp file %s: %s", temp_name, cleanup)
         raise OutputError(f"{path}: cannot write: {_problem(exc)}") from exc
     return True
+
+
+def flush_to_disk() -> None:
+    """Write every file written so far to disk: one call in place of an fsync per page."""
+    # one sync costs about one journal commit; an fsync per file cost a journal commit each
+    # (6.7 of 25.6 s in a 10,000-article build)
+    os.sync()
 
 
 def read_manifest(output: Path) -> set[str]:
@@ -87,6 +101,29 @@ def write_manifest(output: Path, files: Iterable[str]) -> bool:
     data = {"version": 1, "generator": "newsdesk", "files": sorted(set(files))}
     text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
     return write_atomic(output / MANIFEST, text.encode("utf-8"))
+
+
+class OutputFolder:
+    """`resolve_inside` for many files: each folder is resolved once, not each file's full path.
+
+    A build puts 100,000 article pages into a few thousand day folders; resolving every
+    path (a realpath walk with an lstat per component) cost ~10% of a full build.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._folders: dict[str, Path] = {}
+
+    def resolve(self, relative: str) -> Path:
+        """`root/relative`, refusing a path that would leave `root`; raises OutputError."""
+        folder, _, name = relative.rpartition("/")
+        if not folder or name in ("", ".", "..") or "\\" in name or "\x00" in name:
+            return resolve_inside(self.root, relative)  # the full check, and its error message
+        base = self._folders.get(folder)
+        if base is None:
+            base = self._folders[folder] = resolve_inside(self.root, folder)
+        # a symlink in the last place is replaced by the rename, never followed out of root
+        return base / name
 
 
 PENDING = "pending"  # a file the build is about to (re)write: a crash leaves it marked for the rerun
