@@ -169,10 +169,13 @@ def _stored_articles(store: Store, wanted: dict[tuple[str, str], ArticleNav],
                      total: int) -> Iterator[tuple[StoredArticle, ArticleNav]]:
     """The stored articles whose pages are wanted: by key when few, by one stream when many."""
     if len(wanted) * 20 < total:
-        for source, article_id in wanted:
-            stored = store.get_article(source, article_id)
-            if stored is not None:
-                yield stored, wanted[(source, article_id)]
+        keys = list(wanted)
+        for start in range(0, len(keys), _CHUNK):  # a chunk's bodies at a time, not all the wanted ones
+            found = store.get_articles(keys[start:start + _CHUNK])
+            for key in keys[start:start + _CHUNK]:
+                stored = found.get(key)
+                if stored is not None:
+                    yield stored, wanted[key]
         return
     for stored in store.iter_articles(newest_first=True):
         nav = wanted.get((stored.article.source, stored.article.id))
@@ -180,45 +183,62 @@ def _stored_articles(store: Store, wanted: dict[tuple[str, str], ArticleNav],
             yield stored, nav
 
 
+class _Pool:
+    """Worker processes for the build, started on first use and shared by article pages and search."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __call__(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # fork: workers start at once and inherit the imported modules; they only render and write
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("fork"))
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+
 def _write_articles(pages: Iterator[ArticlePage], output: Path, site: SiteConfig, count: int,
-                    tally: _Tally, tick: Callable[[int], None]) -> None:
+                    tally: _Tally, tick: Callable[[int], None], pool: _Pool) -> None:
     """Render and write article pages, in worker processes when there are many."""
-    workers = site.workers or os.cpu_count() or 1
-    if workers < 2 or count < _PARALLEL_FROM:
+    if pool.workers < 2 or count < _PARALLEL_FROM:
         for page in pages:
             written, unchanged = render_articles(ArticleJob(output, site.theme, (page,)))
             tally.written += written
             tally.unchanged += unchanged
             tick(1)
         return
-    # fork: workers start at once and inherit the imported modules; they only render and write
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-        pending: list[Future[tuple[int, int]]] = []
-        chunk: list[ArticlePage] = []
+    pending: list[Future[tuple[int, int]]] = []
+    chunk: list[ArticlePage] = []
 
-        def collect(limit: int) -> None:
-            while len(pending) > limit:
-                written, unchanged = pending.pop(0).result()
-                tally.written += written
-                tally.unchanged += unchanged
-                tick(written + unchanged)
+    def collect(limit: int) -> None:
+        while len(pending) > limit:
+            written, unchanged = pending.pop(0).result()
+            tally.written += written
+            tally.unchanged += unchanged
+            tick(written + unchanged)
 
-        for page in pages:
-            chunk.append(page)
-            if len(chunk) == _CHUNK:
-                pending.append(pool.submit(render_articles, ArticleJob(output, site.theme, tuple(chunk))))
-                chunk = []
-                collect(workers * 2)  # bounded: bodies in flight stay a few chunks, not the whole site
-        if chunk:
-            pending.append(pool.submit(render_articles, ArticleJob(output, site.theme, tuple(chunk))))
-        collect(0)
+    for page in pages:
+        chunk.append(page)
+        if len(chunk) == _CHUNK:
+            pending.append(pool().submit(render_articles, ArticleJob(output, site.theme, tuple(chunk))))
+            chunk = []
+            collect(pool.workers * 2)  # bounded: bodies in flight stay a few chunks, not the whole site
+    if chunk:
+        pending.append(pool().submit(render_articles, ArticleJob(output, site.theme, tuple(chunk))))
+    collect(0)
 
 
 def _feed_files(store: Store, spec: FeedSpec, site: SiteConfig, env: jinja2.Environment,
                 now: datetime | None) -> list[tuple[str, bytes]]:
     entries: list[tuple[StoredArticle, FeedEntry]] = []
+    found = store.get_articles([ref.key for ref in spec.entries])  # one query for the feed, not one per entry
     for ref in spec.entries:
-        stored = store.get_article(ref.source, ref.id)
+        stored = found.get(ref.key)
         if stored is not None:
             entries.append((stored, feed_entry(stored, ref.path, site)))
     atom = atom_feed(entries, site, now, path=spec.atom_path, title=spec.title, home_path=spec.home_path)
@@ -302,11 +322,15 @@ def build_site(store: Store, site: SiteConfig, *, full: bool = False, progress: 
     wanted = {key: nav for key, nav in articles.items() if nav.path in todo}
     tz = site.tz
     pages = (_article_page(stored, nav, chrome, tz) for stored, nav in _stored_articles(store, wanted, len(articles)))
-    _write_articles(pages, output, site, len(wanted), tally, tick)
-
-    # search: re-indexes only the months whose articles changed (site/search.py); the report counts pages
-    searched = build_search_index(store, plan.articles.values(), site.tz, output,
-                                  render(env, "search.html", search_page(chrome)))
+    pool = _Pool(site.workers or os.cpu_count() or 1)
+    try:
+        _write_articles(pages, output, site, len(wanted), tally, tick, pool)
+        # search: re-indexes only the segments whose articles changed (site/search.py); the report counts pages
+        searched = build_search_index(store, plan.articles.values(), site.tz, output,
+                                      render(env, "search.html", search_page(chrome)),
+                                      pool=pool if pool.workers > 1 else None, in_flight=pool.workers)
+    finally:
+        pool.close()
     final = dict(planned)
     final.update(dict.fromkeys(searched.files, "search"))  # the search index keeps its own bookkeeping
     final.update(dict.fromkeys(write_status(store, site), "status"))  # health page, see site/status.py

@@ -18,7 +18,8 @@ import json
 import operator
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from html.parser import HTMLParser
@@ -363,19 +364,49 @@ def _time_text(moment: datetime, tz: tzinfo) -> str:
     return f"{moment.astimezone(tz):%Y-%m-%d %H:%M}"
 
 
-def _index_segment(store: Store, folder: str, members: Sequence[IndexRef],
-                   tz: tzinfo) -> tuple[int, list[tuple[str, bytes]]]:
-    """Read the segment's articles from the store; returns its bucket count and files."""
-    encoded: dict[str, list[int]] = {}
-    last_doc: dict[str, int] = {}
-    docs: list[list[str]] = []
-    for doc, ref in enumerate(members):
-        stored = store.get_article(ref.source, ref.id)
+@dataclass(frozen=True, slots=True)
+class SegmentJob:
+    """One segment to index, with its articles' text read from the store: a worker process can run it."""
+
+    output: Path
+    folder: str
+    # per document, newest first: (title, lead, body html), or (title, None, None) for one removed since planning
+    texts: tuple[tuple[str, str | None, str | None], ...]
+    rows: tuple[tuple[str, str, str, str], ...]  # result metadata: href, title, outlet, time
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentDone:
+    """What indexing one segment wrote."""
+
+    buckets: int
+    files: tuple[str, ...]
+    written: int
+    unchanged: int
+
+
+def _segment_job(store: Store, output: Path, folder: str, members: Sequence[IndexRef], tz: tzinfo) -> SegmentJob:
+    """Read the segment's articles from the store (the part that needs the store)."""
+    texts: list[tuple[str, str | None, str | None]] = []
+    found = store.get_articles([(ref.source, ref.id) for ref in members])
+    for ref in members:
+        stored = found.get((ref.source, ref.id))
         if stored is None:
-            text = normalize(ref.title)  # removed since planning: still findable by its title
+            texts.append((ref.title, None, None))
         else:
             article = stored.article
-            text = document_text(article.title, article.lead, article.body_html)
+            texts.append((article.title, article.lead, article.body_html))
+    rows = tuple((urls.href(ref.path), ref.title, ref.outlet, _time_text(ref.published_at, tz)) for ref in members)
+    return SegmentJob(output, folder, tuple(texts), rows)
+
+
+def _index_segment(job: SegmentJob) -> tuple[int, list[tuple[str, bytes]]]:
+    """The segment's bucket count and files."""
+    encoded: dict[str, list[int]] = {}
+    last_doc: dict[str, int] = {}
+    for doc, (title, lead, body_html) in enumerate(job.texts):
+        # an article removed since planning is still findable by its title
+        text = normalize(title) if body_html is None else document_text(title, lead, body_html)
         # documents come in index order, so each bigram's list is encoded as it grows
         for bigram, spots in bigram_positions(text).items():
             flat = encoded.get(bigram)
@@ -383,7 +414,8 @@ def _index_segment(store: Store, folder: str, members: Sequence[IndexRef],
                 flat = encoded[bigram] = []
             _append_postings(flat, doc - last_doc.get(bigram, 0), spots)
             last_doc[bigram] = doc
-        docs.append([urls.href(ref.path), ref.title, ref.outlet, _time_text(ref.published_at, tz)])
+    docs = [list(row) for row in job.rows]
+    folder = job.folder
     # sized from the data so a bucket stays near the target however big the segment is
     approx = sum(len(g) * 3 + 4 + 3 * len(v) for g, v in encoded.items())
     # a query fetches a bucket from every segment: small segments (days) get small buckets
@@ -400,13 +432,32 @@ def _index_segment(store: Store, folder: str, members: Sequence[IndexRef],
     return buckets, files
 
 
+def write_segment(job: SegmentJob) -> SegmentDone:
+    """Index one segment and write its files (in a worker process or this one); raises OutputError."""
+    buckets, files = _index_segment(job)
+    written = unchanged = 0
+    for path, data in files:
+        # not fsynced one by one: the site build flushes once before its manifest (site/build.py)
+        if write_atomic(urls.resolve_inside(job.output, path), data, durable=False):
+            written += 1
+        else:
+            unchanged += 1
+    return SegmentDone(buckets, tuple(path for path, _ in files), written, unchanged)
+
+
+PARALLEL_SEGMENT = 500  # segments with fewer articles are indexed in-process: a worker costs more than it saves
+
+
 def build_search_index(store: Store, refs: Iterable[IndexRef], tz: tzinfo, output: Path,
-                       page_html: bytes) -> SearchBuild:
+                       page_html: bytes, *, pool: Callable[[], Executor] | None = None,
+                       in_flight: int = 2) -> SearchBuild:
     """Write search.html and the index under search/, re-indexing only changed segments.
 
     A segment whose fingerprint matches the last build's and whose files are all
     there is left alone without reading its articles; index.json is written last,
     so a crash part-way leaves at worst segments that the next build redoes.
+    With `pool`, large segments are indexed by worker processes, at most `in_flight`
+    at a time so only that many segments' bodies are held at once.
     Raises OutputError, StoreError.
     """
     by_segment = segments_of(refs, tz)
@@ -415,6 +466,7 @@ def build_search_index(store: Store, refs: Iterable[IndexRef], tz: tzinfo, outpu
     files: list[str] = [SEARCH_PAGE]
     written = unchanged = 0
     reindexed: list[str] = []
+    running: list[tuple[dict[str, object], Future[SegmentDone]]] = []
 
     def put(path: str, data: bytes) -> None:
         nonlocal written, unchanged
@@ -423,6 +475,18 @@ def build_search_index(store: Store, refs: Iterable[IndexRef], tz: tzinfo, outpu
             written += 1
         else:
             unchanged += 1
+
+    def record(entry: dict[str, object], done: SegmentDone) -> None:
+        nonlocal written, unchanged
+        entry["buckets"] = done.buckets
+        files.extend(done.files)
+        written += done.written
+        unchanged += done.unchanged
+
+    def settle(limit: int) -> None:
+        while len(running) > limit:
+            entry, future = running.pop(0)
+            record(entry, future.result())
 
     put(SEARCH_PAGE, page_html)
     for segment in sorted(by_segment, key=segment_start, reverse=True):
@@ -437,13 +501,16 @@ def build_search_index(store: Store, refs: Iterable[IndexRef], tz: tzinfo, outpu
             unchanged += len(old_files)
             continue
         folder = segment_folder(segment, fingerprint)
-        buckets, segment_files = _index_segment(store, folder, members, tz)
-        for path, data in segment_files:
-            put(path, data)
-        files += [path for path, _ in segment_files]
-        entries.append({"id": segment, "dir": folder, "docs": len(members), "buckets": buckets,
-                        "fp": fingerprint})
+        entry: dict[str, object] = {"id": segment, "dir": folder, "docs": len(members), "buckets": 0,
+                                    "fp": fingerprint}
+        entries.append(entry)
         reindexed.append(segment)
+        if pool is not None and len(members) >= PARALLEL_SEGMENT:
+            settle(in_flight - 1)  # bounded: bodies of at most `in_flight` segments are held at once
+            running.append((entry, pool().submit(write_segment, _segment_job(store, output, folder, members, tz))))
+        else:
+            record(entry, write_segment(_segment_job(store, output, folder, members, tz)))
+    settle(0)
     index = {"format": FORMAT, "docs_per_chunk": DOCS_PER_CHUNK, "min_term": MIN_TERM, "segments": entries}
     put(INDEX_FILE, _json(index))
     files.append(INDEX_FILE)

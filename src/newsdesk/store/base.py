@@ -60,6 +60,10 @@ class Store(Protocol):
         """One article by its key, or None."""
         ...
 
+    def get_articles(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StoredArticle]:
+        """The stored ones of many articles by (source, id), in few queries; missing keys are left out."""
+        ...
+
     def count_articles(self, *, source: str | None = None, category: str | None = None) -> int:
         """How many articles match."""
         ...

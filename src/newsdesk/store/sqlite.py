@@ -127,6 +127,9 @@ def _short_hash(text: str, size: int) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:size]
 
 
+_KEYS_PER_QUERY = 400  # parameters per query stay under SQLite's oldest limit of 999
+
+
 class SqliteStore:
     """The `Store` on one SQLite file; safe to share between threads of one process."""
 
@@ -219,6 +222,24 @@ class SqliteStore:
         rows = self._read(f"SELECT {_STORED_COLUMNS} FROM articles WHERE source = ? AND id = ?",
                           (source, article_id))
         return _stored(rows[0]) if rows else None
+
+    def get_articles(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StoredArticle]:
+        """The stored ones of many articles by (source, id); a query per source and 400 keys, not per key."""
+        found: dict[tuple[str, str], StoredArticle] = {}
+        by_source: dict[str, list[str]] = {}
+        for source, article_id in dict.fromkeys(keys):
+            by_source.setdefault(source, []).append(article_id)
+        # `source = ? AND id IN (...)` walks the primary key; a row-value IN scanned the whole table
+        for source, ids in by_source.items():
+            for start in range(0, len(ids), _KEYS_PER_QUERY):
+                chunk = ids[start:start + _KEYS_PER_QUERY]
+                marks = ",".join("?" * len(chunk))
+                rows = self._read(f"SELECT {_STORED_COLUMNS} FROM articles WHERE source = ? AND id IN ({marks})",
+                                  [source, *chunk])
+                for row in rows:
+                    stored = _stored(row)
+                    found[(stored.article.source, stored.article.id)] = stored
+        return found
 
     def count_articles(self, *, source: str | None = None, category: str | None = None) -> int:
         """How many articles match; raises StoreError."""
