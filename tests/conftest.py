@@ -10,6 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from faults import FaultyOutlet  # noqa: E402
 from loopback import Outlet  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -32,3 +33,13 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"shared corpus not found at {CORPUS}")
     return CORPUS
+
+
+@pytest.fixture
+def faulty() -> Iterator[FaultyOutlet]:
+    """A fault-injecting outlet on 127.0.0.1; hanging or dripping faults end with the test."""
+    server = FaultyOutlet()
+    try:
+        yield server
+    finally:
+        server.stop()
