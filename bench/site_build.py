@@ -74,6 +74,9 @@ def main() -> None:
         n, workers = int(sys.argv[2]), int(sys.argv[3])
         print(json.dumps(one(n, workers, Path(sys.argv[4]))))
         return
+    if any(a in ("-h", "--help") for a in sys.argv[1:]) or not all(a.isdigit() for a in sys.argv[1:]):
+        print(__doc__)
+        return
     sizes = [int(a) for a in sys.argv[1:]] or [1000, 10000]
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
     print("| articles | bodies MB | workers | full build s | pages/s | CPU s | incremental (+100) s "
