@@ -323,7 +323,7 @@ def cmd_import(args: argparse.Namespace, out: Output) -> int:
     folder = Path(args.dir)
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such folder")
-    with _store(config) as store:
+    with _locked_store(config, "import") as store:
         report = import_jekyll(folder, store, config.site)
     for warning in report.warnings:
         out.line(f"warning: {warning}")
