@@ -81,6 +81,17 @@ def test_a_failing_source_backs_off_shows_in_status_and_recovers(tmp_path: Path,
     assert "beta: failing since" in err  # the over-threshold warning reached the log
 
 
+def _stored(db_path: Path) -> int:
+    """Articles in the store at `db_path` (0 while it does not exist yet)."""
+    if not db_path.exists():
+        return 0
+    with sqlite3.connect(db_path) as db:
+        try:
+            return int(db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+        except sqlite3.OperationalError:  # schema not migrated yet
+            return 0
+
+
 @pytest.mark.slow
 def test_sigterm_mid_fetch_exits_within_seconds(tmp_path: Path, outlet: Outlet) -> None:
     slow_started = []
@@ -99,6 +110,9 @@ def test_sigterm_mid_fetch_exits_within_seconds(tmp_path: Path, outlet: Outlet) 
         handle.write(f'\n[[sources]]\nname = "slow"\nurl = "{outlet.url("/slow.xml")}"\ninterval = "0.5s"\n')
     proc = newsdesk("--config", str(config), "run", "--tick", "0.1")
     wait_for(lambda: slow_started, 20)
+    # alpha is fetched beside the slow source; signal only once its articles are stored,
+    # so the test asks "does what finished stay", not who wins a race
+    wait_for(lambda: _stored(tmp_path / "store/news.db") == 2, 20)
     asked = time.monotonic()
     code, _, err = _stop(proc)
     assert code == 0, err
