@@ -479,6 +479,12 @@ def cmd_sources_check(args: argparse.Namespace, out: Output) -> int:
 # ---------------------------------------------------------------- parser
 
 
+def per_source_options(parser: argparse.ArgumentParser) -> None:
+    """`--json` and `--source NAME`, shared by the commands that fetch."""
+    parser.add_argument("--json", action="store_true", help="print one JSON object per source")
+    parser.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command (also read by the docs test)."""
     common = argparse.ArgumentParser(add_help=False)
@@ -502,21 +508,25 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
+    def group(name: str, help_text: str, dest: str, metavar: str
+              ) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+        """A command whose sub-commands do the work (`sources check`, `export jekyll`)."""
+        parent = sub.add_parser(name, help=help_text, parents=[common], description=help_text)
+        return parent.add_subparsers(dest=dest, metavar=metavar, required=True)
+
     p = command("init", "write a commented starter newsdesk.toml into DIR", cmd_init)
     p.add_argument("dir", nargs="?", default=".", metavar="DIR", help="folder for newsdesk.toml (default .)")
     p.add_argument("--force", action="store_true", help="overwrite an existing newsdesk.toml")
 
     p = command("fetch", "fetch every source once and store new and changed articles", cmd_fetch)
-    p.add_argument("--json", action="store_true", help="print one JSON object per source")
-    p.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
+    per_source_options(p)
 
     p = command("build", "render the site from the store into [site] output", cmd_build)
     p.add_argument("--full", action="store_true",
                    help="render every page, not only those whose inputs changed since the last build")
 
     p = command("update", "fetch every source, then build the site", cmd_update)
-    p.add_argument("--json", action="store_true", help="print one JSON object per source")
-    p.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
+    per_source_options(p)
 
     p = command("serve", "serve the built site over HTTP", cmd_serve)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -551,9 +561,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tick", type=float, default=1.0, metavar="SECONDS",
                    help="longest sleep between checks for due sources (default 1)")
 
-    sources = sub.add_parser("sources", help="import, export and check the configured sources", parents=[common],
-                             description="import, export and check the configured sources")
-    sources_sub = sources.add_subparsers(dest="action", metavar="ACTION", required=True)
+    sources_sub = group("sources", "import, export and check the configured sources", "action", "ACTION")
     p = command("import", "add the feeds of an OPML file to newsdesk.toml as [[sources]]", cmd_sources_import,
                 parent=sources_sub)
     p.add_argument("file", metavar="FILE.opml", help="OPML file exported by a feed reader")
@@ -561,20 +569,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
     p = command("check", "fetch every source once and show what would be stored, storing nothing",
                 cmd_sources_check, parent=sources_sub)
-    p.add_argument("--json", action="store_true", help="print one JSON object per source")
-    p.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
+    per_source_options(p)
     p.add_argument("--titles", type=int, default=5, metavar="N", help="new titles shown per source (default 5)")
 
-    export = sub.add_parser("export", help="write the store in another format", parents=[common],
-                            description="write the store in another format")
-    export_sub = export.add_subparsers(dest="format", metavar="FORMAT", required=True)
+    export_sub = group("export", "write the store in another format", "format", "FORMAT")
     p = command("jekyll", "write a Jekyll site (the original mirror's post format) into DIR", cmd_export,
                 parent=export_sub)
     p.add_argument("dir", metavar="DIR", help="Jekyll site folder (created if missing)")
 
-    imp = sub.add_parser("import", help="read an existing site into the store", parents=[common],
-                         description="read an existing site into the store")
-    import_sub = imp.add_subparsers(dest="format", metavar="FORMAT", required=True)
+    import_sub = group("import", "read an existing site into the store", "format", "FORMAT")
     p = command("jekyll", "read a Jekyll mirror's _posts/ and old_post/ into the store", cmd_import,
                 parent=import_sub)
     p.add_argument("dir", metavar="DIR", help="the mirror's folder")
