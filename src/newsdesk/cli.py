@@ -1,4 +1,9 @@
-"""Commands, printing and exit codes; no pipeline logic lives here."""
+"""Commands, printing and exit codes; no pipeline logic lives here.
+
+Each command imports the stages it uses inside its function: `build`, `status`, `serve`
+and `--help` then start without loading the fetching stack (httpx, feedparser, nh3,
+pypinyin, asyncio), and rich is loaded only when output goes to a terminal.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +15,20 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from importlib import resources
+from functools import cached_property
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from newsdesk import __version__, pipeline
+from newsdesk import __version__
 from newsdesk.config import DEFAULT_CONFIG, Config, load_config
 from newsdesk.errors import ConfigError, NewsdeskError, UsageError
 from newsdesk.models import BuildReport, SourceReport, SourceState
-from newsdesk.schedule import Cycle
-from newsdesk.store import SqliteStore, open_store
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from newsdesk.schedule import Cycle
+    from newsdesk.store import SqliteStore
 
 log = logging.getLogger("newsdesk")
 
@@ -33,9 +42,13 @@ class Output:
         self.stream = stream
         self.quiet = quiet
         self.rich = stream.isatty()
+
+    @cached_property
+    def console(self) -> Console:
+        """rich's console on the same stream, made on first use (only the terminal paths draw)."""
         from rich.console import Console
 
-        self.console = Console(file=stream, highlight=False)
+        return Console(file=self.stream, highlight=False)
 
     def line(self, text: str) -> None:
         if not self.quiet:
@@ -117,6 +130,8 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _store(config: Config) -> SqliteStore:
+    from newsdesk.store import open_store
+
     return open_store(config.store.path)
 
 
@@ -130,11 +145,15 @@ def _locked_store(config: Config, purpose: str) -> Iterator[SqliteStore]:
 
 
 def _fetch_exit(reports: Sequence[SourceReport]) -> int:
+    from newsdesk import pipeline
+
     return EXIT_FAILED if pipeline.all_failed(reports) else EXIT_OK
 
 
 def cmd_init(args: argparse.Namespace, out: Output) -> int:
     folder = Path(args.dir)
+    from importlib import resources
+
     target = folder / DEFAULT_CONFIG
     if target.exists() and not args.force:
         raise UsageError(f"{target} exists already (use --force to overwrite)")
@@ -154,6 +173,8 @@ def _chosen_sources(config: Config, names: Sequence[str] | None) -> list[str] | 
 
 
 def _run_fetch(config: Config, store: SqliteStore, args: argparse.Namespace, out: Output) -> list[SourceReport]:
+    from newsdesk import pipeline
+
     names = _chosen_sources(config, getattr(args, "source", None))
     sources = [s for s in config.sources if names is None or s.name in names]
     if not sources:
@@ -195,6 +216,8 @@ def cmd_fetch(args: argparse.Namespace, out: Output) -> int:
 
 
 def _run_build(config: Config, store: SqliteStore, out: Output, full: bool = False) -> BuildReport:
+    from newsdesk import pipeline
+
     with out.progress("building") as progress:
         report = pipeline.build(config, store, progress=progress, full=full)
     print_build_report(out, report)
@@ -388,6 +411,7 @@ def cmd_run(args: argparse.Namespace, out: Output) -> int:
     import signal
     import threading
 
+    from newsdesk import pipeline
     from newsdesk.schedule import due_sources, run_cycle, run_loop
 
     config = _config(args)

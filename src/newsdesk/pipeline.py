@@ -2,26 +2,28 @@
 
 sources -> fetch -> parse -> clean -> filter -> (full text) -> de-duplicate -> store, then render.
 Each source is one unit of work; a failing source is reported and the rest go on.
+
+The fetching stages (asyncio, httpx, feedparser, nh3, pypinyin) are imported inside the
+functions that fetch, so `build`, `status` and `serve` start without loading them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from newsdesk.clean import CleanSettings, clean_item, sanitize_html
-from newsdesk.clean.filters import ArticleFilter
 from newsdesk.config import Config, SourceConfig
-from newsdesk.dedupe import plan_batch
 from newsdesk.errors import NewsdeskError, ParseError, SourceError, StoreError
-from newsdesk.fetch import Fetcher
 from newsdesk.models import Article, BuildReport, Fetched, RawItem, SourceReport
-from newsdesk.parse import parse
 from newsdesk.store.base import Store
+
+if TYPE_CHECKING:
+    from newsdesk.clean.filters import ArticleFilter
+    from newsdesk.fetch import Fetcher
 
 log = logging.getLogger("newsdesk.pipeline")
 
@@ -44,6 +46,8 @@ def fetch(config: Config, store: Store, *, sources: Sequence[SourceConfig] | Non
 
     Raises StoreError when the store cannot be written (nothing else can go on then).
     """
+    import asyncio
+
     chosen = [s for s in (sources if sources is not None else config.sources) if s.enabled]
     return asyncio.run(fetch_async(config, store, chosen, on_report=on_report, now=now))
 
@@ -52,6 +56,10 @@ async def fetch_async(config: Config, store: Store, sources: Sequence[SourceConf
                       on_report: OnReport | None = None,
                       now: Callable[[], datetime] | None = None) -> list[SourceReport]:
     """The async body of `fetch`, for callers that already run an event loop."""
+    import asyncio
+
+    from newsdesk.fetch import Fetcher
+
     clock = now or (lambda: datetime.now(UTC))
     async with Fetcher(config.fetch) as fetcher:
         async def one(source: SourceConfig) -> SourceReport:
@@ -66,6 +74,11 @@ async def fetch_async(config: Config, store: Store, sources: Sequence[SourceConf
 async def fetch_source(fetcher: Fetcher, store: Store, config: Config, source: SourceConfig,
                        now: Callable[[], datetime]) -> SourceReport:
     """One source's unit of work, shared by `update` and `run`; never raises but StoreError."""
+    import asyncio
+
+    from newsdesk.clean.filters import ArticleFilter
+    from newsdesk.dedupe import plan_batch
+
     started_at = now()
     t0 = time.perf_counter()
     state = store.source_state(source.name)
@@ -119,6 +132,8 @@ def _parse_items(fetched: Fetched, source: SourceConfig) -> tuple[list[RawItem],
         from newsdesk.parse.jsonlist import parse_json_list_report
 
         return parse_json_list_report(fetched, source)
+    from newsdesk.parse import parse
+
     return parse(fetched, source), []
 
 
@@ -134,6 +149,8 @@ def _category_override(source: SourceConfig) -> str | None:
 
 def _clean_items(fetched: Fetched, source: SourceConfig, config: Config, now: datetime) -> _Parsed:
     """Parse and clean one response without touching the store (so it may run in a thread)."""
+    from newsdesk.clean import CleanSettings, clean_item
+
     raw_items, warnings = _parse_items(fetched, source)
     settings = CleanSettings(source=source.name, outlet=source.name, timezone=source.tz, now=now,
                              category=_category_override(source), categories=config.categories)
@@ -194,6 +211,9 @@ async def _complete_fulltext(fetcher: Fetcher, store: Store, source: SourceConfi
     An article already stored with its full text reuses it (no request, no change);
     a failed request keeps what the list gave and marks the article for a retry.
     """
+    import asyncio
+
+    from newsdesk.clean import sanitize_html
     from newsdesk.parse.fulltext import fulltext_url, parse_fulltext
 
     async def complete(article: Article) -> Article:

@@ -6,8 +6,6 @@ import hashlib
 import re
 import unicodedata
 
-from pypinyin import lazy_pinyin
-
 _UNSAFE = re.compile(r"[^A-Za-z0-9]+")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,79}$")
 MAX_SLUG = 80
@@ -25,17 +23,25 @@ def _keep(chars: str) -> str:
     return chars
 
 
+def _syllables(text: str) -> list[str]:
+    """Toneless pinyin syllables of `text` (phrase-aware), after NFKC; ASCII runs kept as they are."""
+    # pypinyin loads its phrase dictionaries on import (~0.1 s): only the commands that
+    # slug an outlet name or an unsafe id pay for it, not every `build` or `--help`
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin(unicodedata.normalize("NFKC", text), errors=_keep)
+
+
 def _ascii_pinyin(text: str) -> str:
     """Chinese characters -> toneless pinyin (phrase-aware), ASCII runs kept as they are."""
-    text = unicodedata.normalize("NFKC", text)
-    return "-".join(lazy_pinyin(text, errors=_keep))
+    return "-".join(_syllables(text))
 
 
 def category_slug(outlet: str) -> str:
     """Slug of an outlet name: 南方Plus -> nanfangPlus, 21世纪经济报道 -> 21shijijingjibaodao."""
     # pinyin syllables are joined without separators, as the original mirror did;
     # anything else that is not a letter or digit becomes one '-'
-    syllables = lazy_pinyin(unicodedata.normalize("NFKC", outlet), errors=_keep)
+    syllables = _syllables(outlet)
     joined = "".join(_UNSAFE.sub("-", s) if not s.isalpha() or not s.isascii() else s
                      for s in syllables)
     slug = _UNSAFE.sub("-", joined).strip("-")[:MAX_SLUG].strip("-")
