@@ -7,10 +7,8 @@ where the last one stopped: no poll storm and no forgotten backoff.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -104,6 +102,8 @@ async def _fetch_until_stopped(config: Config, store: Store, sources: Sequence[S
                                stop: threading.Event | None) -> tuple[list[SourceReport], bool]:
     """Fetch `sources`; on a stop request cancel what is in flight (store writes are synchronous,
     so one already started completes first) and return the reports finished so far."""
+    import asyncio
+
     done: list[SourceReport] = []
     task = asyncio.ensure_future(pipeline.fetch_async(config, store, sources, on_report=done.append))
     while not task.done():
@@ -133,6 +133,8 @@ def run_cycle(config: Config, store: Store, *, sources: Sequence[SourceConfig] |
               force_build: bool = False, publish: bool = False, force_publish: bool = False) -> Cycle:
     """Fetch the due (or given) sources; rebuild when anything changed (or forced, or the site is missing);
     publish when the build wrote or removed files (or forced). Raises StoreError, OutputError."""
+    import asyncio  # here, not at the top: `status` imports this module and fetches nothing
+
     moment = now or datetime.now(UTC)
     chosen = [s for s in sources if s.enabled] if sources is not None else due_sources(config, store, moment)
     reports, stopped = asyncio.run(_fetch_until_stopped(config, store, chosen, stop)) if chosen else ([], False)
@@ -225,6 +227,8 @@ def check_sources(config: Config, store: Store, sources: Sequence[SourceConfig] 
     `copy(path)` makes that copy (SqliteStore.snapshot); it drops conditional-GET
     validators so every outlet answers in full. Raises StoreError.
     """
+    import tempfile
+
     chosen = [s for s in (sources if sources is not None else config.sources) if s.enabled]
     with tempfile.TemporaryDirectory(prefix="newsdesk-check-") as folder:
         scratch = copy(Path(folder) / "check.db")
