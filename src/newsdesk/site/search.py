@@ -16,10 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import operator
-from array import array
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from array import array
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
@@ -41,6 +41,9 @@ DOCS_PER_CHUNK = 25  # result metadata comes in chunks so a query fetches only t
 BUCKET_TARGET_BYTES = 16_000  # aim for buckets about this size: few requests, little waste per query
 DAY_BUCKET_TARGET_BYTES = 4_000
 MAX_BUCKETS = 1024
+# a segment with more articles is cut smaller (month -> weeks -> days): indexing one holds its postings
+# at once, ~10 KB per article in the bench corpus, so this keeps a worker's indexing near 40 MB
+MAX_SEGMENT_DOCS = 4000
 
 # a term is a run of letters and digits; JavaScript's [\p{L}\p{N}]+ draws the same lines
 _RUN = re.compile(r"[^\W_]+")
@@ -270,6 +273,11 @@ def _segment_id(day: date, newest: date) -> str:
         return f"{day:%Y-%m}"
     if day.isocalendar()[:2] == newest.isocalendar()[:2]:
         return f"{day:%Y-%m-%d}"
+    return _week_id(day)
+
+
+def _week_id(day: date) -> str:
+    """The id of a day's week, cut at the month's start so a week never spans two months."""
     monday = max(day - timedelta(days=day.weekday()), day.replace(day=1))
     return f"{day:%Y-%m}-w{monday:%d}"
 
@@ -281,14 +289,40 @@ def segment_start(segment: str) -> str:
     return segment.replace("-w", "-")
 
 
-def segments_of(refs: Iterable[IndexRef], tz: tzinfo) -> dict[str, list[IndexRef]]:
-    """Articles by segment: a day each in the newest week, a week each earlier that month, a month each before.
+def plan_segments(day_counts: Mapping[str, int]) -> dict[str, tuple[str, ...]]:
+    """The days of each segment, from the number of articles per day alone; newest segment first.
 
-    News arrives on the newest day, so a build re-indexes one day's articles; a week's
-    days merge once a week and a month's weeks once a month, which keeps the segments a
-    query visits near (7 + 4 + months). The split depends only on the articles, so any
-    sequence of builds gives the same index as a fresh build.
+    A day each in the newest week, a week each earlier that month, a month each before;
+    a month of more than MAX_SEGMENT_DOCS articles is cut into its weeks, and such a week
+    into its days, so indexing one segment never holds more than about that many
+    articles' postings. The cut depends only on the counts, so any sequence of builds
+    gives the same index as one fresh build.
     """
+    days = sorted(day for day, count in day_counts.items() if count > 0)
+    if not days:
+        return {}
+    newest = date.fromisoformat(days[-1])
+    base = {day: _segment_id(date.fromisoformat(day), newest) for day in days}
+    totals: dict[str, int] = {}
+    for day in days:
+        totals[base[day]] = totals.get(base[day], 0) + day_counts[day]
+    # months too big become weeks; then weeks (from either rule) too big become days
+    weekly = {day: _week_id(date.fromisoformat(day)) if len(seg) == 7 and totals[seg] > MAX_SEGMENT_DOCS else seg
+              for day, seg in base.items()}
+    totals = {}
+    for day in days:
+        totals[weekly[day]] = totals.get(weekly[day], 0) + day_counts[day]
+    segments: dict[str, list[str]] = {}
+    for day in days:
+        seg = weekly[day]
+        if "-w" in seg and totals[seg] > MAX_SEGMENT_DOCS:
+            seg = day
+        segments.setdefault(seg, []).append(day)
+    return {seg: tuple(segments[seg]) for seg in sorted(segments, key=segment_start, reverse=True)}
+
+
+def _by_day(refs: Iterable[IndexRef], tz: tzinfo) -> dict[str, list[IndexRef]]:
+    """Articles by their day of publication in the site's zone."""
     by_day: dict[str, list[IndexRef]] = {}
     # every zone's offset is a whole number of quarter hours, so a day never starts inside one:
     # one time zone lookup per quarter hour instead of one per article
@@ -299,13 +333,41 @@ def segments_of(refs: Iterable[IndexRef], tz: tzinfo) -> dict[str, list[IndexRef
         if day is None:
             day = day_of_quarter[quarter] = day_of(ref.published_at, tz)
         by_day.setdefault(day, []).append(ref)
-    if not by_day:
-        return {}
-    newest = date.fromisoformat(max(by_day))
-    segments: dict[str, list[IndexRef]] = {}
-    for day, members in by_day.items():
-        segments.setdefault(_segment_id(date.fromisoformat(day), newest), []).extend(members)
-    return segments
+    return by_day
+
+
+def segments_of(refs: Iterable[IndexRef], tz: tzinfo) -> dict[str, list[IndexRef]]:
+    """Articles by segment (`plan_segments`), newest segment first."""
+    by_day = _by_day(refs, tz)
+    plan = plan_segments({day: len(members) for day, members in by_day.items()})
+    return {seg: [ref for day in days for ref in by_day[day]] for seg, days in plan.items()}
+
+
+class DaySource(Protocol):
+    """The site's articles by day of publication (site zone): counts for all, refs on demand."""
+
+    def day_counts(self) -> Mapping[str, int]:
+        """`YYYY-MM-DD` -> how many articles with pages were published that day."""
+        ...
+
+    def day_refs(self, days: Collection[str]) -> Iterable[IndexRef]:
+        """The articles of those days, in any order."""
+        ...
+
+
+class RefDays:
+    """A DaySource over refs held in memory."""
+
+    def __init__(self, refs: Iterable[IndexRef], tz: tzinfo) -> None:
+        self._by_day = _by_day(refs, tz)
+
+    def day_counts(self) -> Mapping[str, int]:
+        """`YYYY-MM-DD` -> how many of the refs were published that day."""
+        return {day: len(members) for day, members in self._by_day.items()}
+
+    def day_refs(self, days: Collection[str]) -> Iterable[IndexRef]:
+        """The refs of those days."""
+        return [ref for day in days for ref in self._by_day.get(day, ())]
 
 
 def segment_folder(segment: str, fingerprint: str) -> str:
@@ -347,18 +409,20 @@ def _segment_files(entry: dict[str, object]) -> list[str] | None:
     return [bucket_path(folder, b) for b in range(buckets)] + [chunk_path(folder, c) for c in range(chunks)]
 
 
-def _read_previous(output: Path) -> dict[str, dict[str, object]]:
-    """Segment entries of the last build's index.json by id; empty when missing or unreadable."""
+def _read_previous(output: Path) -> tuple[dict[str, dict[str, object]], str | None]:
+    """Segment entries of the last build's index.json by id, and its zone; empty when missing or unreadable."""
     try:
         data = json.loads((output / INDEX_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}  # no usable previous index: everything is re-indexed, which is always correct
+        return {}, None  # no usable previous index: everything is re-indexed, which is always correct
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("docs_per_chunk") != DOCS_PER_CHUNK:
-        return {}
+        return {}, None
     segments = data.get("segments")
     if not isinstance(segments, list):
-        return {}
-    return {e["id"]: e for e in segments if isinstance(e, dict) and isinstance(e.get("id"), str)}
+        return {}, None
+    zone = data.get("zone")
+    return ({e["id"]: e for e in segments if isinstance(e, dict) and isinstance(e.get("id"), str)},
+            zone if isinstance(zone, str) else None)
 
 
 def _time_text(moment: datetime, tz: tzinfo) -> str:
@@ -403,7 +467,8 @@ def _segment_job(store: Store, output: Path, folder: str, members: Sequence[Inde
 
 def _index_segment(job: SegmentJob) -> tuple[int, Iterator[tuple[str, bytes]]]:
     """The segment's bucket count and its files, made one at a time as they are taken."""
-    # machine integers, not lists of int objects: a month of a 100,000-article site is ~14M numbers
+    # unsigned 32-bit machine integers, not lists of int objects: every number is a count, a
+    # position or a gap between two (never negative, and a text of 4G characters is not an article)
     encoded: dict[str, array[int]] = {}
     last_doc: dict[str, int] = {}
     for doc, (title, lead, body_html) in enumerate(job.texts):
@@ -413,7 +478,7 @@ def _index_segment(job: SegmentJob) -> tuple[int, Iterator[tuple[str, bytes]]]:
         for bigram, spots in bigram_positions(text).items():
             flat = encoded.get(bigram)
             if flat is None:
-                flat = encoded[bigram] = array("q")
+                flat = encoded[bigram] = array("I")
             _append_postings(flat, doc - last_doc.get(bigram, 0), spots)
             last_doc[bigram] = doc
     docs = [list(row) for row in job.rows]
@@ -463,17 +528,32 @@ PARALLEL_SEGMENT = 500  # segments with fewer articles are indexed in-process: a
 def build_search_index(store: Store, refs: Iterable[IndexRef], tz: tzinfo, output: Path,
                        page_html: bytes, *, pool: Callable[[], Executor] | None = None,
                        in_flight: int = 2) -> SearchBuild:
+    """Write search.html and the index of `refs` under search/, checking every segment (see update_search_index)."""
+    return update_search_index(store, RefDays(refs, tz), tz, output, page_html, pool=pool, in_flight=in_flight)
+
+
+def update_search_index(store: Store, days: DaySource, tz: tzinfo, output: Path, page_html: bytes, *,
+                        changed_days: Collection[str] | None = None,
+                        pool: Callable[[], Executor] | None = None, in_flight: int = 2) -> SearchBuild:
     """Write search.html and the index under search/, re-indexing only changed segments.
 
-    A segment whose fingerprint matches the last build's and whose files are all
-    there is left alone without reading its articles; index.json is written last,
-    so a crash part-way leaves at worst segments that the next build redoes.
-    With `pool`, large segments are indexed by worker processes, at most `in_flight`
-    at a time so only that many segments' bodies are held at once.
-    Raises OutputError, StoreError.
+    Segments are planned from `days.day_counts()` alone. With `changed_days` None,
+    every segment's refs are loaded and fingerprinted; a segment whose fingerprint
+    matches the last build's and whose files are all there is kept without reading
+    its articles' bodies. With `changed_days` (every day whose articles were added,
+    removed, revised or moved since the last index.json, in the site's zone), a
+    segment with the same days and article count as last time, none of them changed,
+    and its files in place is kept without even loading its refs. Either way the
+    result is byte for byte what a fresh build writes. index.json is written last, so
+    a crash part-way leaves at worst segments that the next build redoes. With `pool`,
+    large segments are indexed by worker processes, at most `in_flight` at a time so
+    only that many segments' bodies are held at once. Raises OutputError, StoreError.
     """
-    by_segment = segments_of(refs, tz)
-    previous = _read_previous(output)
+    counts = days.day_counts()
+    plan = plan_segments(counts)
+    previous, previous_zone = _read_previous(output)
+    # days are days in the site's zone: after a change of zone the recorded days mean other hours
+    trusted = None if changed_days is None or previous_zone != str(tz) else frozenset(changed_days)
     entries: list[dict[str, object]] = []
     files: list[str] = [SEARCH_PAGE]
     written = unchanged = 0
@@ -500,30 +580,44 @@ def build_search_index(store: Store, refs: Iterable[IndexRef], tz: tzinfo, outpu
             entry, future = running.pop(0)
             record(entry, future.result())
 
+    def keep(old: dict[str, object], old_files: list[str]) -> None:
+        nonlocal unchanged
+        entries.append(old)
+        files.extend(old_files)
+        unchanged += len(old_files)
+
     put(SEARCH_PAGE, page_html)
-    for segment in sorted(by_segment, key=segment_start, reverse=True):
-        members = sorted(by_segment[segment], key=_order, reverse=True)  # newest first = result order
-        fingerprint = _fingerprint(members, tz)
+    for segment, segment_days in plan.items():
+        span = [segment_days[0], segment_days[-1], len(segment_days)]
         old = previous.get(segment)
         old_files = _segment_files(old) if old is not None else None
-        if old is not None and old.get("fp") == fingerprint and old_files is not None \
-                and all((output / f).is_file() for f in old_files):
-            entries.append(old)
-            files += old_files
-            unchanged += len(old_files)
+        on_disk = old_files is not None and all((output / f).is_file() for f in old_files)
+        if trusted is not None and old is not None and old_files is not None and old.get("days") == span \
+                and old.get("docs") == sum(counts[day] for day in segment_days) \
+                and trusted.isdisjoint(segment_days) and on_disk:
+            keep(old, old_files)
             continue
-        folder = segment_folder(segment, fingerprint)
-        entry: dict[str, object] = {"id": segment, "dir": folder, "docs": len(members), "buckets": 0,
-                                    "fp": fingerprint}
+        members = sorted(days.day_refs(segment_days), key=_order, reverse=True)  # newest first = result order
+        fingerprint = _fingerprint(members, tz)
+        entry: dict[str, object] = {"id": segment, "dir": segment_folder(segment, fingerprint), "docs": len(members),
+                                    "buckets": 0, "fp": fingerprint, "days": span}
+        if old is not None and old_files is not None and on_disk and old.get("fp") == fingerprint \
+                and old.get("dir") == entry["dir"] and old.get("docs") == entry["docs"]:
+            # same articles: the files stand; the entry is rebuilt so it carries every key a fresh one has
+            keep({**entry, "buckets": old["buckets"]}, old_files)
+            continue
         entries.append(entry)
         reindexed.append(segment)
+        folder = segment_folder(segment, fingerprint)
         if pool is not None and len(members) >= PARALLEL_SEGMENT:
             settle(in_flight - 1)  # bounded: bodies of at most `in_flight` segments are held at once
             running.append((entry, pool().submit(write_segment, _segment_job(store, output, folder, members, tz))))
         else:
             record(entry, write_segment(_segment_job(store, output, folder, members, tz)))
+        del members
     settle(0)
-    index = {"format": FORMAT, "docs_per_chunk": DOCS_PER_CHUNK, "min_term": MIN_TERM, "segments": entries}
+    index = {"format": FORMAT, "docs_per_chunk": DOCS_PER_CHUNK, "min_term": MIN_TERM, "zone": str(tz),
+             "segments": entries}
     put(INDEX_FILE, _json(index))
     files.append(INDEX_FILE)
     _remove_orphan_segments(output, set(files))
