@@ -165,17 +165,19 @@ def _report() -> SourceReport:
 
 
 def test_piped_output_never_makes_a_rich_console() -> None:
-    out = Output(io.StringIO())
+    stream = io.StringIO()
+    out = Output(stream)
     print_fetch_reports(out, [_report()])
     print_build_report(out, BuildReport(written=9, unchanged=0, removed=0, articles=3, elapsed_s=0.1,
                                         output="public"))
     assert "console" not in vars(out)
-    assert "ok 清远日报: 3 new" in out.stream.getvalue()  # type: ignore[attr-defined]
+    assert "ok 清远日报: 3 new" in stream.getvalue()
 
 
 def test_a_terminal_gets_the_rich_table() -> None:
-    out = Output(_Terminal())
+    stream = _Terminal()
+    out = Output(stream)
     print_fetch_reports(out, [_report()])
     assert "console" in vars(out)
-    text = out.stream.getvalue()  # type: ignore[attr-defined]
+    text = stream.getvalue()
     assert "清远日报" in text and ("┃" in text or "│" in text)
