@@ -1,0 +1,286 @@
+"""Search index updates scoped by changed days: segments from day counts, untouched segments kept unread,
+and any sequence of scoped updates byte-identical to one fresh index."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import cast
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from newsdesk.models import Article, SafeHtml, StoredArticle
+from newsdesk.site import search
+from newsdesk.store.base import Store
+
+TZ = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2022, 1, 31, 16, 0, tzinfo=UTC)  # 1 February 2022, 00:00 in Shanghai
+PAGE = b"<!DOCTYPE html><title>search</title>\n"
+WORDS = ("清远", "供电局", "市场", "数据", "评价", "榜首")
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    source: str
+    id: str
+    outlet: str
+    title: str
+    published_at: datetime
+    revision: int
+    path: str
+
+
+class Shelf:
+    """A store of articles in memory: just what the index reads (get_articles)."""
+
+    def __init__(self) -> None:
+        self.articles: dict[str, tuple[Article, int]] = {}
+
+    def put(self, article_id: str, minute: int, revision: int) -> None:
+        word = WORDS[(revision + len(article_id)) % len(WORDS)]
+        article = Article(source="s", id=article_id, outlet="南方Plus", category="nanfangPlus",
+                          title=f"第{article_id}条 修订{revision}", link=None,
+                          published_at=T0 + timedelta(minutes=minute),
+                          body_html=SafeHtml(f"<p>{word}消息{article_id}，第{revision}版。</p>"))
+        self.articles[article_id] = (article, revision)
+
+    def get_articles(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StoredArticle]:
+        found = {}
+        for source, article_id in keys:
+            if article_id in self.articles:
+                article, revision = self.articles[article_id]
+                found[(source, article_id)] = StoredArticle(article, T0, T0, revision)
+        return found
+
+    def refs(self) -> list[Ref]:
+        return [Ref(a.source, a.id, a.outlet, a.title, a.published_at, revision, f"nanfangPlus/{a.id}.html")
+                for a, revision in self.articles.values()]
+
+    def day(self, article_id: str) -> str:
+        return search.day_of(self.articles[article_id][0].published_at, TZ)
+
+
+class Watched(search.RefDays):
+    """RefDays that remembers which days' refs were asked for."""
+
+    def __init__(self, refs: Iterable[search.IndexRef], tz: tzinfo) -> None:
+        super().__init__(refs, tz)
+        self.asked: list[str] = []
+
+    def day_refs(self, days: Collection[str]) -> Iterable[search.IndexRef]:
+        self.asked.extend(days)
+        return super().day_refs(days)
+
+
+def _update(shelf: Shelf, output: Path, changed: Collection[str] | None, tz: tzinfo = TZ) -> Watched:
+    days = Watched(shelf.refs(), tz)
+    search.update_search_index(cast(Store, shelf), days, tz, output, PAGE, changed_days=changed)
+    return days
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _index(output: Path) -> dict[str, object]:
+    return cast(dict[str, object], json.loads((output / search.INDEX_FILE).read_text(encoding="utf-8")))
+
+
+# ---------------------------------------------------------------- planning
+
+
+def test_small_months_stay_whole_and_the_newest_week_is_days() -> None:
+    counts = {"2021-12-03": 5, "2021-12-30": 2, "2022-01-04": 3, "2022-01-12": 1, "2022-01-13": 4}
+    assert search.plan_segments(counts) == {
+        "2022-01-13": ("2022-01-13",), "2022-01-12": ("2022-01-12",), "2022-01-w03": ("2022-01-04",),
+        "2021-12": ("2021-12-03", "2021-12-30"),
+    }
+
+
+def test_a_big_month_is_cut_into_weeks_and_a_big_week_into_days(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "MAX_SEGMENT_DOCS", 10)
+    counts = {"2021-11-10": 10,  # a month at the limit stays whole
+              "2021-12-01": 4, "2021-12-02": 4,  # Wed, Thu: the week from 1 December (cut at the month)
+              "2021-12-06": 6, "2021-12-07": 5,  # the week of Monday 6 December: 11, so its days
+              "2021-12-31": 1, "2022-01-20": 1, "2022-01-21": 0}
+    plan = search.plan_segments(counts)
+    assert list(plan) == ["2022-01-20", "2021-12-w27", "2021-12-07", "2021-12-06", "2021-12-w01", "2021-11"]
+    assert plan["2021-12-w27"] == ("2021-12-31",)
+    assert plan["2021-12-06"] == ("2021-12-06",) and plan["2021-12-07"] == ("2021-12-07",)
+    assert plan["2021-12-w01"] == ("2021-12-01", "2021-12-02")
+    assert plan["2021-11"] == ("2021-11-10",)
+    assert "2022-01-21" not in {d for days in plan.values() for d in days}  # a day without articles is no day
+
+
+def test_segments_of_follows_the_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "MAX_SEGMENT_DOCS", 2)
+    shelf = Shelf()
+    for n, minute in enumerate([0, 60 * 24 * 3, 60 * 24 * 3 + 5, 60 * 24 * 10, 60 * 24 * 40]):
+        shelf.put(f"A{n}", minute, 1)
+    refs = shelf.refs()
+    by_segment = search.segments_of(refs, TZ)
+    plan = search.plan_segments(search.RefDays(refs, TZ).day_counts())
+    assert list(by_segment) == list(plan)
+    assert sorted(r.id for members in by_segment.values() for r in members) == sorted(r.id for r in refs)
+    for segment, members in by_segment.items():
+        assert {search.day_of(r.published_at, TZ) for r in members} == set(plan[segment])
+
+
+def test_ref_days_counts_and_hands_out_refs_by_day() -> None:
+    shelf = Shelf()
+    for n, minute in enumerate([0, 10, 60 * 24, 60 * 24 * 2]):
+        shelf.put(f"A{n}", minute, 1)
+    days = search.RefDays(shelf.refs(), TZ)
+    assert days.day_counts() == {"2022-02-01": 2, "2022-02-02": 1, "2022-02-03": 1}
+    assert sorted(r.id for r in days.day_refs(["2022-02-01", "2022-02-03", "1999-01-01"])) == ["A0", "A1", "A3"]
+
+
+# ---------------------------------------------------------------- scoped updates
+
+
+@pytest.fixture
+def month_and_days(tmp_path: Path) -> tuple[Shelf, Path]:
+    """Articles across January 2022 (an older month) and on three days of February."""
+    shelf = Shelf()
+    for n in range(6):
+        shelf.put(f"J{n}", -60 * 24 * (3 + 4 * n), 1)
+    for n in range(6):
+        shelf.put(f"F{n}", 60 * 24 * (n % 3) + n, 1)
+    output = tmp_path / "public"
+    _update(shelf, output, None)
+    return shelf, output
+
+
+def test_unchanged_segments_are_kept_without_loading_their_refs(month_and_days: tuple[Shelf, Path]) -> None:
+    shelf, output = month_and_days
+    shelf.put("F9", 60 * 24 * 2 + 30, 1)
+    days = _update(shelf, output, {"2022-02-03"})
+    assert days.asked == ["2022-02-03"]
+    assert search.search_index(output, "消息F9")
+
+
+def test_no_change_loads_nothing_and_writes_nothing(month_and_days: tuple[Shelf, Path]) -> None:
+    shelf, output = month_and_days
+    before = {p: p.stat().st_mtime_ns for p in output.rglob("*.json")}
+    days = _update(shelf, output, set())
+    assert days.asked == []
+    assert {p: p.stat().st_mtime_ns for p in output.rglob("*.json")} == before
+
+
+def test_without_changed_days_every_segment_is_checked(month_and_days: tuple[Shelf, Path]) -> None:
+    shelf, output = month_and_days
+    days = _update(shelf, output, None)
+    assert sorted(days.asked) == sorted(days.day_counts())
+
+
+def test_segment_entries_record_their_days(month_and_days: tuple[Shelf, Path]) -> None:
+    _, output = month_and_days
+    index = _index(output)
+    segments = cast(list[dict[str, object]], index["segments"])
+    assert index["zone"] == "Asia/Shanghai"
+    assert [(e["id"], e["days"]) for e in segments] == [
+        ("2022-02-03", ["2022-02-03", "2022-02-03", 1]), ("2022-02-02", ["2022-02-02", "2022-02-02", 1]),
+        ("2022-02-01", ["2022-02-01", "2022-02-01", 1]), ("2022-01", ["2022-01-09", "2022-01-29", 6]),
+    ]
+
+
+def test_missing_files_are_rebuilt_even_when_no_day_changed(month_and_days: tuple[Shelf, Path]) -> None:
+    shelf, output = month_and_days
+    [folder] = (output / "search").glob("2022-01.*")
+    (folder / "b0.json").unlink()
+    days = _update(shelf, output, set())
+    assert sorted(set(days.asked)) == ["2022-01-09", "2022-01-13", "2022-01-17", "2022-01-21", "2022-01-25",
+                                       "2022-01-29"]
+    assert (folder / "b0.json").is_file()
+
+
+def test_a_change_of_zone_checks_every_segment(month_and_days: tuple[Shelf, Path]) -> None:
+    shelf, output = month_and_days
+    days = _update(shelf, output, set(), tz=UTC)
+    assert sorted(days.asked) == sorted(days.day_counts())
+    assert _index(output)["zone"] == "UTC"
+
+
+def test_an_index_without_day_records_is_checked_by_fingerprint(month_and_days: tuple[Shelf, Path],
+                                                                 tmp_path: Path) -> None:
+    # an index.json from before segments recorded their days: kept by fingerprint, entries completed
+    shelf, output = month_and_days
+    index = _index(output)
+    for entry in cast(list[dict[str, object]], index["segments"]):
+        del entry["days"]
+    (output / search.INDEX_FILE).write_text(json.dumps(index), encoding="utf-8")
+    build = search.update_search_index(cast(Store, shelf), search.RefDays(shelf.refs(), TZ), TZ, output, PAGE,
+                                       changed_days=set())
+    assert build.reindexed == ()
+    fresh = tmp_path / "fresh"
+    _update(shelf, fresh, None)
+    assert _tree(output) == _tree(fresh)
+
+
+def test_the_old_entry_point_still_writes_the_same_index(month_and_days: tuple[Shelf, Path], tmp_path: Path) -> None:
+    shelf, output = month_and_days
+    other = tmp_path / "other"
+    search.build_search_index(cast(Store, shelf), shelf.refs(), TZ, other, PAGE)
+    assert _tree(other) == _tree(output)
+
+
+# ---------------------------------------------------------------- any sequence == fresh
+
+SPAN_MIN = 60 * 24 * 75  # ten weeks and more: months, weeks and days all occur
+
+step = st.one_of(
+    st.tuples(st.just("add"), st.integers(0, SPAN_MIN), st.integers(0, 3)),  # minute, how many
+    st.tuples(st.just("revise"), st.integers(0, 10_000), st.just(0)),
+    st.tuples(st.just("move"), st.integers(0, 10_000), st.integers(-60 * 24 * 20, 60 * 24 * 20)),
+    st.tuples(st.just("remove"), st.integers(0, 10_000), st.just(0)),
+)
+
+
+def _apply(shelf: Shelf, action: tuple[str, int, int], serial: int) -> set[str]:
+    """Change the shelf; the days whose articles changed (before and after)."""
+    kind, a, b = action
+    ids = sorted(shelf.articles)
+    if kind == "add" or not ids:
+        minute = a if kind == "add" else 0
+        for k in range(b + 1):
+            shelf.put(f"N{serial}-{k}", minute + 7 * k, 1)
+        return {shelf.day(f"N{serial}-{k}") for k in range(b + 1)}
+    target = ids[a % len(ids)]
+    before = shelf.day(target)
+    article, revision = shelf.articles[target]
+    minute = int((article.published_at - T0).total_seconds() // 60)
+    if kind == "revise":
+        shelf.put(target, minute, revision + 1)
+    elif kind == "move":
+        shelf.put(target, min(max(minute + b, 0), SPAN_MIN), revision + 1)
+    else:
+        del shelf.articles[target]
+        return {before}
+    return {before, shelf.day(target)}
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cap=st.sampled_from([2, 3, 50]), start=st.lists(st.integers(0, SPAN_MIN), min_size=0, max_size=12),
+       steps=st.lists(step, min_size=1, max_size=6))
+def test_scoped_updates_equal_a_fresh_index(cap: int, start: list[int], steps: list[tuple[str, int, int]]) -> None:
+    with pytest.MonkeyPatch.context() as patch, tempfile.TemporaryDirectory() as tmp:
+        patch.setattr(search, "MAX_SEGMENT_DOCS", cap)
+        shelf = Shelf()
+        for n, minute in enumerate(start):
+            shelf.put(f"S{n}", minute, 1)
+        kept = Path(tmp) / "kept"
+        _update(shelf, kept, None)
+        for serial, action in enumerate(steps):
+            changed = _apply(shelf, action, serial)
+            _update(shelf, kept, changed)
+            fresh = Path(tmp) / f"fresh{serial}"
+            _update(shelf, fresh, None)
+            assert _tree(kept) == _tree(fresh), (serial, action)
