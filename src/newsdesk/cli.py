@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, TextIO
 from newsdesk import __version__
 from newsdesk.config import DEFAULT_CONFIG, Config, load_config
 from newsdesk.errors import ConfigError, NewsdeskError, UsageError
-from newsdesk.models import BuildReport, SourceReport, SourceState
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from newsdesk.models import BuildReport, SourceReport, SourceState
     from newsdesk.schedule import Cycle
     from newsdesk.store import SqliteStore
 
@@ -276,6 +276,7 @@ def _state_json(state: SourceState) -> dict[str, object]:
 
 
 def cmd_status(args: argparse.Namespace, out: Output) -> int:
+    from newsdesk.models import SourceState
     from newsdesk.schedule import overdue_failures
     from newsdesk.site.status import SourceStatus, source_statuses
 
