@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from newsdesk.config import Config, SourceConfig
+from newsdesk.dedupe import plan_batch  # light (stdlib only); bench/dedupe_pairs.py swaps it here
 from newsdesk.errors import NewsdeskError, ParseError, SourceError, StoreError
 from newsdesk.models import Article, BuildReport, Fetched, RawItem, SourceReport
 from newsdesk.store.base import Store
@@ -77,7 +78,6 @@ async def fetch_source(fetcher: Fetcher, store: Store, config: Config, source: S
     import asyncio
 
     from newsdesk.clean.filters import ArticleFilter
-    from newsdesk.dedupe import plan_batch
 
     started_at = now()
     t0 = time.perf_counter()
