@@ -24,6 +24,7 @@ import pytest
 
 import feedmaker
 from faults import FaultyOutlet, RawRequest, send
+from newsdesk.site.state import STATE_FILE
 
 SOURCES = 4
 START, STEP = 12, 2  # entries per outlet at first, and how many each round adds
@@ -79,8 +80,18 @@ def run(folder: Path, args: list[str]) -> float:
 
 
 def tree(root: Path) -> dict[str, bytes]:
-    """Every file under `root` by relative path (temp files of an interrupted write included)."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """Every file under `root` by relative path (temp files of an interrupted write included).
+
+    The build state (a SQLite file that records how the pages were made, not a page) is
+    compared as what it records, not as bytes: its page layout depends on the history of writes.
+    """
+    files = {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    if STATE_FILE in files:
+        with sqlite3.connect(root / STATE_FILE) as conn:
+            recorded = sorted(conn.execute("SELECT path, key FROM files").fetchall())
+            clean = conn.execute("SELECT value FROM meta WHERE name = 'clean'").fetchone()
+        files[STATE_FILE] = repr((recorded, clean)).encode()
+    return files
 
 
 @pytest.mark.slow

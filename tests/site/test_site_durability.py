@@ -1,4 +1,4 @@
-"""Durability: pages are renamed into place without an fsync each; one flush precedes the manifest."""
+"""Durability: pages are renamed into place without an fsync each; one flush precedes the state's final commit."""
 
 from __future__ import annotations
 
@@ -9,36 +9,48 @@ import pytest
 
 from newsdesk.config import SiteConfig
 from newsdesk.site.build import build_site
-from newsdesk.site.write import MANIFEST, read_inputs
+from newsdesk.site.state import BuildState
 from newsdesk.store import SqliteStore
 
 
-def test_build_flushes_once_before_the_manifest(filled: SqliteStore, site: SiteConfig,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_build_flushes_once_before_the_state_calls_it_done(filled: SqliteStore, site: SiteConfig,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     events: list[str] = []
     real_fsync, real_replace = os.fsync, os.replace
+    real_put, real_commit = BuildState.put, BuildState.commit
 
     def fsync(fd: int) -> None:
         events.append("fsync")
         real_fsync(fd)
 
     def replace(src: str, dst: str | Path) -> None:
-        events.append("manifest" if Path(dst).name == MANIFEST else "page")
+        events.append("page")
         real_replace(src, dst)
+
+    def put(self: BuildState, name: str, value: str) -> None:
+        if name == "clean":
+            events.append(f"clean={value}")
+        real_put(self, name, value)
+
+    def commit(self: BuildState) -> None:
+        events.append("commit")
+        real_commit(self)
 
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
     monkeypatch.setattr(os, "sync", lambda: events.append("sync"))
+    monkeypatch.setattr(BuildState, "put", put)
+    monkeypatch.setattr(BuildState, "commit", commit)
     report = build_site(filled, site, full=True)
     assert report.written > 20
-    # the interim manifest (pages marked pending), the final one and the status files are fsynced;
-    # pages are not
-    assert events.count("manifest") == 2
-    assert events.count("fsync") <= 4 < report.written
+    # only the status files are fsynced one by one; pages are not
+    assert events.count("fsync") <= 2 < report.written
     assert events.count("sync") == 1
-    assert events.index("sync") > max(i for i, e in enumerate(events) if e == "page")
-    assert events.index("sync") < len(events) - 2  # then the final manifest: fsync, rename
-    assert "pending" not in read_inputs(site.output).values()
+    last_page = max(i for i, e in enumerate(events) if e == "page")
+    # marked unfinished before the first page moves; finished only after the flush that follows the last
+    assert events.index("clean=0") < events.index("page")
+    assert last_page < events.index("sync") < events.index("clean=1") < len(events) - 1
+    assert events[-1] == "commit"
 
     events.clear()
     build_site(filled, site)  # no article changed: only the status page (fsynced itself), no flush

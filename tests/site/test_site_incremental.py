@@ -17,18 +17,19 @@ from newsdesk.errors import OutputError
 from newsdesk.models import Article
 from newsdesk.site import build as build_module
 from newsdesk.site.build import build_site
+from newsdesk.site.state import STATE_FILE
 from newsdesk.store import SqliteStore, open_store
 
 
 def tree(root: Path) -> dict[str, bytes]:
     """Every file's bytes; status.* (site/status.py) describes the build run itself, so it is left out."""
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.name.startswith("status.")}
+            if p.is_file() and not p.name.startswith(("status.", STATE_FILE))}
 
 
 def mtimes(root: Path) -> dict[str, int]:
     return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*")
-            if p.is_file() and not p.name.startswith("status.")}
+            if p.is_file() and not p.name.startswith(("status.", STATE_FILE))}
 
 
 def full_tree(store: SqliteStore, site: SiteConfig, folder: Path) -> dict[str, bytes]:

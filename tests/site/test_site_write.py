@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from newsdesk.errors import OutputError
-from newsdesk.site.write import MANIFEST, read_manifest, remove_stale, write_atomic, write_manifest
+from newsdesk.site.write import MANIFEST, read_legacy_manifest, remove_stale, write_atomic
 
 
 def test_write_atomic_creates_folders_and_reports_a_write(tmp_path: Path) -> None:
@@ -56,16 +56,16 @@ def test_unwritable_folder_is_an_output_error_and_leaves_no_temp(tmp_path: Path)
         folder.chmod(0o700)
 
 
-def test_manifest_round_trip_and_bad_manifests(tmp_path: Path) -> None:
-    assert read_manifest(tmp_path) == set()
-    write_manifest(tmp_path, ["b.html", "a/c.html", "b.html"])
-    assert read_manifest(tmp_path) == {"a/c.html", "b.html"}
-    assert json.loads((tmp_path / MANIFEST).read_text())["files"] == ["a/c.html", "b.html"]
-    assert write_manifest(tmp_path, ["a/c.html", "b.html"]) is False
+def test_legacy_manifests_of_both_formats_and_bad_ones(tmp_path: Path) -> None:
+    assert read_legacy_manifest(tmp_path) == set()
+    (tmp_path / MANIFEST).write_text('{"version": 1, "files": ["b.html", "a/c.html"]}')
+    assert read_legacy_manifest(tmp_path) == {"a/c.html", "b.html"}
+    (tmp_path / MANIFEST).write_text('{"version": 2, "files": [], "inputs": {"x.html": "k1", "y/z.html": "k2"}}')
+    assert read_legacy_manifest(tmp_path) == {"x.html", "y/z.html"}
     (tmp_path / MANIFEST).write_text("{not json")
-    assert read_manifest(tmp_path) == set()
+    assert read_legacy_manifest(tmp_path) == set()
     (tmp_path / MANIFEST).write_text('{"files": "x"}')
-    assert read_manifest(tmp_path) == set()
+    assert read_legacy_manifest(tmp_path) == set()
 
 
 def test_remove_stale_never_leaves_the_output(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from newsdesk.errors import PublishError
 from newsdesk.publish import PublishReport
 
 KEEP_RELEASES = 2  # the live one and the one before it (a reader may still be mid-page)
-_SKIP = frozenset({".newsdesk-manifest.json"})
+_SKIP = frozenset({".newsdesk-manifest.json", ".newsdesk-build.db", ".newsdesk-build.db-journal"})
 
 
 def _link_or_copy(source: str, target: str) -> None:

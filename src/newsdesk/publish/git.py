@@ -28,7 +28,7 @@ PUSHED_REF = "refs/newsdesk/pushed"  # the branch tip the remote was last given
 # files that change every cycle without news: carried along, never a reason to commit
 STATUS_FILES = frozenset({"status.html", "status.json"})
 _ARTICLE_PAGE = re.compile(r"^[^/]+/\d{4}/\d{2}/\d{2}/[^/]+\.html$")
-_EXCLUDES = ".newsdesk-manifest.json\n.*.tmp\n"
+_EXCLUDES = ".newsdesk-manifest.json\n.newsdesk-build.db*\n.*.tmp\n"
 _IDENTITY = ("-c", "user.name=newsdesk", "-c", "user.email=newsdesk@localhost")
 
 

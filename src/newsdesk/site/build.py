@@ -1,10 +1,13 @@
-"""Build the static site from the store: plan every page with a key, render only what changed, write atomically.
+"""Build the static site from the store: plan the pages a change touches, render what changed, write atomically.
 
-The manifest (`.newsdesk-manifest.json`) maps each file the build owns to the key of
-its inputs. An incremental build renders a page only when its key differs; `full`
-renders every page. Either way each file is written atomically and only when its
-bytes change, and the manifest is written last, so any sequence of builds, crashed
-ones included, converges on the tree a single full build makes.
+The build state (site/state.py, `.newsdesk-build.db` in the output folder) records each
+file the build owns with the key of its inputs, and a light row per article. A build
+asks the store which articles changed since the last one (the store stamps every write
+with a change number), plans only the outlets, days and articles those touch, and
+renders a page only when its key differs; `full`, a changed template or setting, or a
+build that did not finish plans every page. Each file is written atomically and only
+when its bytes change; the state is committed last, after one flush to disk, so any
+sequence of builds, crashed ones included, converges on the tree one full build makes.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
@@ -27,8 +30,36 @@ from newsdesk.config import SiteConfig
 from newsdesk.errors import OutputError
 from newsdesk.models import BuildReport, StoredArticle
 from newsdesk.site.feeds import FeedEntry, atom_feed, feed_entry, http_link, json_feed
-from newsdesk.site.pages import ArticleNav, ArticlePage, Chrome, digest
-from newsdesk.site.plan import LATEST, ROBOTS, ArticleRef, FeedSpec, SitePlan, plan_site
+from newsdesk.site.pages import ArticleNav, ArticlePage, Chrome, OutletLink, digest
+from newsdesk.site.plan import (
+    ARCHIVE_INDEX,
+    LATEST,
+    ROBOTS,
+    ArticleRef,
+    FeedSpec,
+    Navigator,
+    PageSpec,
+    Touched,
+    apply_changes,
+    archive_index,
+    day_page,
+    day_spec,
+    days_around,
+    feed_spec,
+    home,
+    nav_dirty,
+    not_found,
+    outlet_feed,
+    outlet_links,
+    outlet_names,
+    outlet_page_path,
+    outlet_pages,
+    outlet_title,
+    ref_of,
+    story_reports,
+    sync_refs,
+    tail_start,
+)
 from newsdesk.site.render import (
     SEARCH_BOX,
     ArticleJob,
@@ -39,18 +70,10 @@ from newsdesk.site.render import (
     static_files,
     template_sources,
 )
-from newsdesk.site.search import build_search_index, search_page
-from newsdesk.site.status import write_status
-from newsdesk.site.write import (
-    MANIFEST,
-    PENDING,
-    OutputFolder,
-    flush_to_disk,
-    read_inputs,
-    remove_stale,
-    write_atomic,
-    write_inputs,
-)
+from newsdesk.site.search import search_page, update_search_index
+from newsdesk.site.state import LEGACY_MANIFEST, STATE_FILE, BuildState
+from newsdesk.site.status import STATUS_HTML, STATUS_JSON, write_status
+from newsdesk.site.write import OutputFolder, flush_to_disk, read_legacy_manifest, remove_stale, write_atomic
 from newsdesk.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -60,9 +83,11 @@ STYLESHEET = "static/style.css"
 LIVE_SCRIPT = "static/live.js"
 SITEMAP_DIR = "sitemaps"
 SITEMAP_CHUNK = 10_000  # URLs per sitemap file; the protocol allows 50,000
+STATUS_FILES = (STATUS_HTML, STATUS_JSON)
+MANIFEST_NAMES = frozenset({STATE_FILE, LEGACY_MANIFEST})
 _CHUNK = 200  # article pages per worker task
 _PARALLEL_FROM = 1_000  # fewer article pages than this render in-process: a pool costs more than it saves
-_FORMAT = "3"  # bump when a change to the build code (not templates) alters output bytes
+_FORMAT = "4"  # bump when a change to the build code (not templates) alters output bytes
 
 __all__ = ["ArticleRef", "Chrome", "build_site", "time_text"]
 
@@ -109,11 +134,9 @@ def _article_page(stored: StoredArticle, nav: ArticleNav, chrome: Chrome, tz: tz
 # ---------------------------------------------------------------- small generated files
 
 
-def _latest_json(plan: SitePlan, site: SiteConfig) -> bytes:
+def _latest_json(newest: ArticleRef | None, count: int, site: SiteConfig) -> bytes:
     """latest.json: what pages poll to learn that new articles arrived."""
-    refs = list(plan.articles.values())
-    newest = refs[0] if refs else None
-    data = {"count": len(refs),
+    data = {"count": count,
             "newest": None if newest is None else {
                 "id": f"{newest.source}/{newest.id}", "url": urls.href(newest.path), "title": newest.title,
                 "published": newest.published_at.astimezone(site.tz).isoformat(timespec="seconds")}}
@@ -136,23 +159,32 @@ def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _sitemaps(plan: SitePlan, site: SiteConfig) -> Iterator[tuple[str, bytes]]:
-    """sitemap.xml (an index), the list pages' sitemap, and article sitemaps oldest first (stable chunks)."""
-    base = site.base_url
-    pages = [urls.absolute(base, "")] + [urls.absolute(base, spec.path) for spec in plan.pages
-                                         if spec.path not in (urls.NOT_FOUND, urls.HOME)]
-    parts = [(f"{SITEMAP_DIR}/pages.xml", _urlset(pages))]
-    oldest_first = list(reversed(plan.articles.values()))
-    for start in range(0, len(oldest_first), SITEMAP_CHUNK):
-        chunk = oldest_first[start:start + SITEMAP_CHUNK]
-        parts.append((f"{SITEMAP_DIR}/articles-{start // SITEMAP_CHUNK + 1}.xml",
-                      _urlset(urls.absolute(base, ref.path) for ref in chunk)))
+def _chunk_path(number: int) -> str:
+    return f"{SITEMAP_DIR}/articles-{number}.xml"
+
+
+def _sitemap_index(site: SiteConfig, chunks: int) -> bytes:
+    """sitemap.xml: the list pages' sitemap, then the article sitemaps oldest first (stable chunks)."""
+    parts = [f"{SITEMAP_DIR}/pages.xml"] + [_chunk_path(n) for n in range(1, chunks + 1)]
     index = ['<?xml version="1.0" encoding="utf-8"?>',
              '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    index.extend(f"<sitemap><loc>{_xml_escape(urls.absolute(base, path))}</loc></sitemap>" for path, _ in parts)
+    index.extend(f"<sitemap><loc>{_xml_escape(urls.absolute(site.base_url, path))}</loc></sitemap>"
+                 for path in parts)
     index.append("</sitemapindex>\n")
-    yield urls.SITEMAP, "\n".join(index).encode("utf-8")
-    yield from parts
+    return "\n".join(index).encode("utf-8")
+
+
+def _pages_sitemap(site: SiteConfig, titles: dict[str, str], counts: dict[str, int], days: list[str]) -> bytes:
+    """Every list page: home, each outlet's entry and numbered pages, each day, the archive."""
+    base, per = site.base_url, site.per_page
+    pages = [urls.absolute(base, "")]
+    for slug in titles:
+        pages.append(urls.absolute(base, urls.category_path(slug)))
+        last = (counts.get(slug, 0) + per - 1) // per
+        pages.extend(urls.absolute(base, outlet_page_path(slug, n)) for n in range(1, last + 1))
+    pages.extend(urls.absolute(base, day_page(day)) for day in days)
+    pages.append(urls.absolute(base, ARCHIVE_INDEX))
+    return _urlset(pages)
 
 
 # ---------------------------------------------------------------- build
@@ -163,24 +195,21 @@ class _Tally:
     written: int = 0
     unchanged: int = 0
     done: int = 0
+    total: int = 0
 
 
-def _stored_articles(store: Store, wanted: dict[tuple[str, str], ArticleNav],
-                     total: int) -> Iterator[tuple[StoredArticle, ArticleNav]]:
-    """The stored articles whose pages are wanted: by key when few, by one stream when many."""
-    if len(wanted) * 20 < total:
-        keys = list(wanted)
-        for start in range(0, len(keys), _CHUNK):  # a chunk's bodies at a time, not all the wanted ones
-            found = store.get_articles(keys[start:start + _CHUNK])
-            for key in keys[start:start + _CHUNK]:
-                stored = found.get(key)
-                if stored is not None:
-                    yield stored, wanted[key]
-        return
-    for stored in store.iter_articles(newest_first=True):
-        nav = wanted.get((stored.article.source, stored.article.id))
-        if nav is not None:
-            yield stored, nav
+class _StateDays:
+    """The search index's view of the articles: per-day counts and refs, read from the build state."""
+
+    def __init__(self, state: BuildState, counts: dict[str, int]) -> None:
+        self._state = state
+        self._counts = counts
+
+    def day_counts(self) -> Mapping[str, int]:
+        return self._counts
+
+    def day_refs(self, days: Collection[str]) -> Iterable[ArticleRef]:
+        return [ref_of(row) for row in self._state.day_members(days)]
 
 
 class _Pool:
@@ -202,12 +231,12 @@ class _Pool:
             self._pool = None
 
 
-def _write_articles(pages: Iterator[ArticlePage], output: Path, site: SiteConfig, count: int,
+def _write_articles(pages: Iterator[ArticlePage], output: Path, site: SiteConfig, salt: str, count: int,
                     tally: _Tally, tick: Callable[[int], None], pool: _Pool) -> None:
     """Render and write article pages, in worker processes when there are many."""
     if pool.workers < 2 or count < _PARALLEL_FROM:
         for page in pages:
-            written, unchanged = render_articles(ArticleJob(output, site.theme, (page,)))
+            written, unchanged = render_articles(ArticleJob(output, site.theme, (page,), salt))
             tally.written += written
             tally.unchanged += unchanged
             tick(1)
@@ -225,11 +254,11 @@ def _write_articles(pages: Iterator[ArticlePage], output: Path, site: SiteConfig
     for page in pages:
         chunk.append(page)
         if len(chunk) == _CHUNK:
-            pending.append(pool().submit(render_articles, ArticleJob(output, site.theme, tuple(chunk))))
+            pending.append(pool().submit(render_articles, ArticleJob(output, site.theme, tuple(chunk), salt)))
             chunk = []
             collect(pool.workers * 2)  # bounded: bodies in flight stay a few chunks, not the whole site
     if chunk:
-        pending.append(pool().submit(render_articles, ArticleJob(output, site.theme, tuple(chunk))))
+        pending.append(pool().submit(render_articles, ArticleJob(output, site.theme, tuple(chunk), salt)))
     collect(0)
 
 
@@ -247,101 +276,316 @@ def _feed_files(store: Store, spec: FeedSpec, site: SiteConfig, env: jinja2.Envi
                                        home_path=spec.home_path))]
 
 
+
+
+class _Build:
+    """One run of build_site: decide the scope, plan it, render what changed, record it."""
+
+    def __init__(self, store: Store, site: SiteConfig, state: BuildState, full: bool,
+                 progress: Progress | None, now: datetime | None) -> None:
+        self.store, self.site, self.state, self.full, self.progress, self.now = store, site, state, full, progress, now
+        self.output = Path(site.output)
+        self.env = _environment(site.theme)
+        self.chrome = _chrome(site)
+        self.salt = _salt(site, self.env, self.chrome)
+        self.folder = OutputFolder(self.output)
+        self.tally = _Tally()
+        self.todo: dict[str, str] = {}  # path -> key of the files this build rendered
+        self.planned: set[str] = set()  # every path planned (only kept when the whole site is planned)
+        self.stale: set[str] = set()
+
+    def key(self, *parts: object) -> str:
+        return digest(self.salt, *parts)
+
+    def tick(self, count: int = 1) -> None:
+        self.tally.done += count
+        if self.progress is not None:
+            self.progress(min(self.tally.done, self.tally.total), self.tally.total)
+
+    def put(self, path: str, data: bytes, key: str) -> None:
+        if write_atomic(self.folder.resolve(path), data, durable=False):
+            self.tally.written += 1
+        else:
+            self.tally.unchanged += 1
+        self.todo[path] = key
+        self.tick()
+
+    def wanted(self, keyed: list[tuple[str, str]]) -> list[str]:
+        """The paths among (path, key) pairs to render: all of them in a full build, else those whose key moved."""
+        self.planned.update(path for path, _ in keyed)
+        recorded = {} if self.full else self.state.keys([path for path, _ in keyed])
+        todo = [path for path, key in keyed if self.full or recorded.get(path) != key]
+        self.tally.unchanged += len(keyed) - len(todo)
+        self.tick(len(keyed) - len(todo))
+        return todo
+
+    def run(self) -> BuildReport:
+        started = time.monotonic()
+        store, state, site = self.store, self.state, self.site
+        upto = store.change_seq()
+        store_id = str(getattr(store, "path", ""))
+        recorded = state.get("seq")
+        clean = state.get("clean") == "1"
+        _adopt_legacy_manifest(self.output, state)
+        # the whole site is planned when the recorded state cannot say what changed; after a build
+        # that did not finish, every page is also rendered again and compared by its bytes
+        everything = (self.full or not clean or recorded is None or int(recorded) > upto
+                      or state.get("salt") != self.salt or state.get("store") != store_id)
+        self.full = self.full or (recorded is not None and not clean)
+        state.put("clean", "0")  # durable before the first page is touched
+
+        state.begin()
+        try:
+            touched: Touched | None = None
+            if everything:
+                sync_refs(store, state, site)
+            else:
+                touched = apply_changes(store, state, site, store.changed_heads(int(recorded or 0), upto))
+            state.commit()
+        except BaseException:
+            state.rollback()
+            raise
+
+        counts = state.category_counts()
+        titles = {slug: outlet_title(name) for slug, name in outlet_names(store, state, site, counts).items()}
+        if digest(titles) != state.get("titles"):
+            touched = None  # an outlet's name is on all its pages
+        links = outlet_links(titles, counts)
+        day_counts = state.day_counts()
+        days = sorted(day_counts)
+        total_refs = state.total()
+
+        pool = _Pool(site.workers or os.cpu_count() or 1)
+        try:
+            self.tally.total = total_refs if touched is None else 0
+            if self.progress is not None:
+                self.progress(0, self.tally.total)
+            self._small_files(titles, counts, days, total_refs, touched)
+            self._list_pages(titles, links, counts, days, day_counts, touched)
+            self._articles(titles, touched, pool)
+            searched = update_search_index(
+                store, _StateDays(state, day_counts), site.tz, self.output,
+                render(self.env, "search.html", search_page(self.chrome)),
+                changed_days=None if touched is None else touched.days,
+                pool=pool if pool.workers > 1 else None, in_flight=pool.workers)
+        finally:
+            pool.close()
+        status = write_status(store, site)  # health page, see site/status.py
+        for path in status:
+            self.todo[path] = "status"
+        self.planned.update(status)
+
+        if touched is None:
+            stale = set(state.files()) - self.planned
+        else:
+            stale = set(state.keys(self.stale - set(self.todo)))
+        removed = remove_stale(self.output, stale, sweep=touched is None)
+        if not site.status_page:
+            removed += len(set(state.keys(STATUS_FILES)) - stale)
+            stale.update(STATUS_FILES)
+        # pages skip their own fsync; one flush makes them all durable before the state calls them done
+        if self.tally.written or removed:
+            flush_to_disk()
+        state.begin()
+        try:
+            state.forget(stale)
+            state.set_keys(self.todo.items())
+            state.put("seq", str(upto))
+            state.put("salt", self.salt)
+            state.put("store", store_id)
+            state.put("titles", digest(titles))
+            state.put("clean", "1")
+            state.commit()
+        except BaseException:
+            state.rollback()
+            raise
+        _drop_legacy_manifest(self.output)
+        if self.progress is not None:
+            self.progress(self.tally.total, self.tally.total)
+        unchanged = max(state.file_count() - len(status) - self.tally.written, 0)
+        del searched
+        return BuildReport(written=self.tally.written, unchanged=unchanged, removed=removed,
+                           articles=total_refs, elapsed_s=time.monotonic() - started, output=str(self.output))
+
+    # ------------------------------------------------------------ parts
+
+    def _small_files(self, titles: dict[str, str], counts: dict[str, int], days: list[str], total: int,
+                     touched: Touched | None) -> None:
+        """Static files, latest.json, robots.txt and the sitemaps: cheap to make, so their bytes are their key."""
+        site, state = self.site, self.state
+        newest = state.newest(1)
+        generated: list[tuple[str, bytes]] = list(static_files(site.theme))
+        generated.append((LATEST, _latest_json(ref_of(newest[0]) if newest else None, total, site)))
+        generated.append((ROBOTS, _robots(site)))
+        chunks = (total + SITEMAP_CHUNK - 1) // SITEMAP_CHUNK
+        generated.append((urls.SITEMAP, _sitemap_index(site, chunks)))
+        generated.append((f"{SITEMAP_DIR}/pages.xml", _pages_sitemap(site, titles, counts, days)))
+        first = 0
+        if touched is not None:  # article sitemaps before the earliest change keep their articles
+            earliest = min(((p, s, i) for _, p, s, i in touched.positions), default=None)
+            first = (total if earliest is None else state.rank(*earliest, total)) // SITEMAP_CHUNK
+            recorded = state.keys_under(f"{SITEMAP_DIR}/articles-")
+            self.stale.update(path for path in recorded
+                              if path != _chunk_path(0) and _chunk_number(path) > chunks)
+        for number in range(first, chunks):
+            paths = state.oldest_from(number * SITEMAP_CHUNK, SITEMAP_CHUNK)
+            generated.append((_chunk_path(number + 1), _urlset(urls.absolute(site.base_url, p) for p in paths)))
+        keyed = [(path, digest(data)) for path, data in generated]
+        if MANIFEST_NAMES & {path for path, _ in keyed}:
+            raise OutputError(f"{self.output}: a page would overwrite the build state")
+        self.tally.total += len(keyed)
+        todo = set(self.wanted(keyed))
+        for (path, data), (_, key) in zip(generated, keyed):
+            if path in todo:
+                self.put(path, data, key)
+
+    def _specs(self, specs: list[PageSpec]) -> None:
+        self.tally.total += len(specs)
+        todo = set(self.wanted([(spec.path, spec.key) for spec in specs]))
+        for spec in specs:
+            if spec.path in todo:
+                self.put(spec.path, render(self.env, spec.template, spec.context()), spec.key)
+
+    def _feeds(self, feeds: list[FeedSpec]) -> None:
+        self.tally.total += 2 * len(feeds)
+        keyed = [(path, feed.key) for feed in feeds for path in (feed.atom_path, feed.json_path)]
+        todo = set(self.wanted(keyed))
+        for feed in feeds:
+            if feed.atom_path in todo or feed.json_path in todo:
+                for path, data in _feed_files(self.store, feed, self.site, self.env, self.now):
+                    self.put(path, data, feed.key)
+
+    def _list_pages(self, titles: dict[str, str], links: dict[str, OutletLink], counts: dict[str, int],
+                    days: list[str], day_counts: dict[str, int], touched: Touched | None) -> None:
+        """Outlet pages and feeds, day pages, the archive, home, 404 and the site feed."""
+        site, state, chrome, key = self.site, self.state, self.chrome, self.key
+        names = {slug: title for slug, title in titles.items()}
+        outlets = names if touched is None else [slug for slug in names if slug in touched.categories]
+        per = site.per_page
+        for slug in outlets:
+            count = counts.get(slug, 0)
+            first = 1
+            if touched is not None:
+                old_count = count - touched.growth.get(slug, 0)
+                old_last, new_last = (old_count + per - 1) // per, (count + per - 1) // per
+                earliest = min(((p, s, i) for category, p, s, i in touched.positions if category == slug),
+                               default=None)
+                rank = count if earliest is None else state.rank(*earliest, count, slug)
+                # numbered pages before the earliest change hold the same articles and links as before
+                first = max(1, min(rank // per + 1, old_last or 1, new_last or 1))
+                self.stale.update(outlet_page_path(slug, n) for n in range(new_last + 1, old_last + 1))
+            tail = [ref_of(row) for row in state.members(slug, tail_start(count, first, per))]
+            outlet = self._outlet_name(slug, titles)
+            self._specs(outlet_pages(slug, outlet, titles[slug], tail, count, first, site, chrome, key))
+            self._feeds([outlet_feed(state, slug, titles[slug], site, key)])
+        if touched is None:
+            wanted_days = set(days)
+        else:
+            before = set(json.loads(state.get("days") or "[]"))
+            moved = before.symmetric_difference(days)
+            self.stale.update(day_page(day) for day in before - set(days))
+            wanted_days = (touched.days | days_around(days, moved)) & set(days)
+        positions = {day: index for index, day in enumerate(days)}
+        specs = []
+        for day in sorted(wanted_days):
+            index = positions[day]
+            members = [ref_of(row) for row in state.day_members([day])]
+            specs.append(day_spec(day, members, days[index - 1] if index > 0 else None,
+                                  days[index + 1] if index + 1 < len(days) else None, chrome, site.tz, key))
+        specs.append(archive_index(day_counts, chrome, key))
+        specs.append(home(state, titles, links, site, chrome, key))
+        specs.append(not_found(links, chrome, key))
+        self._specs(specs)
+        newest = tuple(ref_of(row) for row in state.newest(site.feed_entries))
+        self._feeds([feed_spec(urls.ATOM, urls.JSON_FEED, site.title, "", newest, key)])
+        self.state.put("days", json.dumps(days))
+
+    def _outlet_name(self, slug: str, titles: dict[str, str]) -> str:
+        names = getattr(self, "_names", None)
+        if names is None:
+            names = self._names = {info.slug: info.outlet for info in self.store.categories()}
+        found = names.get(slug)
+        if found is None:
+            newest = self.state.newest_in(slug, 1)
+            found = newest[0][2] if newest else titles[slug]
+        return found
+
+    def _articles(self, titles: dict[str, str], touched: Touched | None, pool: _Pool) -> None:
+        """Article pages: every outlet's in a full plan, else the touched ones and their neighbours."""
+        state, site = self.state, self.site
+        navigator = Navigator(state, titles, story_reports(self.store, state), self.salt)
+        tz, chrome = site.tz, self.chrome
+        if touched is not None:
+            refs = [ref for ref in nav_dirty(state, touched) if ref.category in titles]
+            # a page an article left is stale unless another article owns that path now
+            self.stale.update(path for path in touched.old_paths
+                              if not any(owner for *_, owner in state.claimants(path)))
+            self.tally.total += len(refs)
+            groups: Iterable[Iterable[tuple[ArticleRef, ArticleNav]]] = [navigator.around(refs)]
+        else:
+            refs = []
+            groups = (navigator.outlet(slug) for slug in titles)
+
+        def pages() -> Iterator[ArticlePage]:
+            for group in groups:
+                batch: list[tuple[ArticleRef, ArticleNav, str]] = []
+                for ref, nav in group:
+                    batch.append((ref, nav, navigator.key(ref, nav)))
+                    if len(batch) == _CHUNK:
+                        yield from self._article_batch(batch, tz, chrome)
+                        batch = []
+                yield from self._article_batch(batch, tz, chrome)
+
+        count = state.total() if touched is None else len(refs)
+        _write_articles(pages(), self.output, site, self.salt, count, self.tally, self.tick, pool)
+
+    def _article_batch(self, batch: list[tuple[ArticleRef, ArticleNav, str]], tz: tzinfo,
+                       chrome: Chrome) -> Iterator[ArticlePage]:
+        todo = set(self.wanted([(ref.path, key) for ref, _, key in batch]))
+        chosen = [(ref, nav, key) for ref, nav, key in batch if ref.path in todo]
+        found = self.store.get_articles([ref.key for ref, _, _ in chosen]) if chosen else {}
+        for ref, nav, key in chosen:
+            stored = found.get(ref.key)
+            if stored is None:
+                continue
+            self.todo[ref.path] = key
+            yield _article_page(stored, nav, chrome, tz)
+
+
+def _chunk_number(path: str) -> int:
+    try:
+        return int(path.rsplit("-", 1)[1].removesuffix(".xml"))
+    except (IndexError, ValueError):
+        return 0
+
+
+def _adopt_legacy_manifest(output: Path, state: BuildState) -> None:
+    """Take over the file list of an earlier version's JSON manifest, so its files stay owned."""
+    if state.get("seq") is None and (output / LEGACY_MANIFEST).is_file():
+        state.set_keys((path, "") for path in read_legacy_manifest(output))
+
+
+def _drop_legacy_manifest(output: Path) -> None:
+    try:
+        (output / LEGACY_MANIFEST).unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("%s: could not remove the old build manifest: %s", output / LEGACY_MANIFEST, exc)
+
+
 def build_site(store: Store, site: SiteConfig, *, full: bool = False, progress: Progress | None = None,
                now: datetime | None = None) -> BuildReport:
     """Render the site into site.output, only what changed unless `full`; raises OutputError, StoreError.
 
-    Files the previous build wrote and this one did not are removed (files it never
+    Files an earlier build wrote and this one does not are removed (files it never
     wrote are left alone).
     """
-    started = time.monotonic()
     output = Path(site.output)
     try:
         output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{output}: cannot create the output folder: {exc.strerror or exc}") from exc
-
-    env = _environment(site.theme)
-    chrome = _chrome(site)
-    plan = plan_site(store, site, chrome, _salt(site, env, chrome))
-
-    # small files are cheap to make: their bytes are their key
-    generated: dict[str, bytes] = dict(static_files(site.theme))
-    generated[LATEST] = _latest_json(plan, site)
-    generated[ROBOTS] = _robots(site)
-    generated.update(_sitemaps(plan, site))
-
-    planned: dict[str, str] = {path: digest(data) for path, data in generated.items()}
-    for spec in plan.pages:
-        planned[spec.path] = spec.key
-    for feed in plan.feeds:
-        planned[feed.atom_path] = planned[feed.json_path] = feed.key
-    articles: dict[tuple[str, str], ArticleNav] = {}
-    for ref, nav, key in plan.article_entries():
-        planned[ref.path] = key
-        articles[ref.key] = nav
-    if MANIFEST in planned:
-        raise OutputError(f"{output}: a page would overwrite the build manifest {MANIFEST}")
-
-    previous = read_inputs(output)
-    todo = {path for path, key in planned.items() if full or previous.get(path) != key}
-    # a crash from here on leaves these marked pending and the stale ones still listed: a rerun redoes both
-    interim = dict(previous)
-    interim.update(dict.fromkeys(todo, PENDING))
-    write_inputs(output, interim)
-
-    tally = _Tally(unchanged=len(planned) - len(todo))
-    total = len(todo)
-
-    def tick(count: int) -> None:
-        tally.done += count
-        if progress is not None:
-            progress(min(tally.done, total), total)
-
-    folder = OutputFolder(output)
-
-    def put(path: str, data: bytes) -> None:
-        if write_atomic(folder.resolve(path), data, durable=False):
-            tally.written += 1
-        else:
-            tally.unchanged += 1
-        tick(1)
-
-    if progress is not None:
-        progress(0, total)
-    for path, data in generated.items():
-        if path in todo:
-            put(path, data)
-    for spec in plan.pages:
-        if spec.path in todo:
-            put(spec.path, render(env, spec.template, spec.context()))
-    for feed in plan.feeds:
-        if feed.atom_path in todo or feed.json_path in todo:
-            for path, data in _feed_files(store, feed, site, env, now):
-                put(path, data)
-    wanted = {key: nav for key, nav in articles.items() if nav.path in todo}
-    tz = site.tz
-    pages = (_article_page(stored, nav, chrome, tz) for stored, nav in _stored_articles(store, wanted, len(articles)))
-    pool = _Pool(site.workers or os.cpu_count() or 1)
+    state = BuildState(output)
     try:
-        _write_articles(pages, output, site, len(wanted), tally, tick, pool)
-        # search: re-indexes only the segments whose articles changed (site/search.py); the report counts pages
-        searched = build_search_index(store, plan.articles.values(), site.tz, output,
-                                      render(env, "search.html", search_page(chrome)),
-                                      pool=pool if pool.workers > 1 else None, in_flight=pool.workers)
+        return _Build(store, site, state, full, progress, now).run()
     finally:
-        pool.close()
-    final = dict(planned)
-    final.update(dict.fromkeys(searched.files, "search"))  # the search index keeps its own bookkeeping
-    final.update(dict.fromkeys(write_status(store, site), "status"))  # health page, see site/status.py
-
-    removed = remove_stale(output, set(previous) - set(final))
-    # pages skip their own fsync; one flush here makes them all durable before the manifest,
-    # written last and fsynced, calls them done (after a power cut they are still PENDING)
-    if tally.written or removed:
-        flush_to_disk()
-    write_inputs(output, final)
-    if progress is not None:
-        progress(total, total)
-    return BuildReport(written=tally.written, unchanged=tally.unchanged, removed=removed,
-                       articles=len(plan.articles), elapsed_s=time.monotonic() - started, output=str(output))
+        state.close()

@@ -159,4 +159,5 @@ def json_feed(entries: list[tuple[StoredArticle, FeedEntry]], site: SiteConfig, 
     }
     if site.description:
         feed["description"] = site.description
-    return (json.dumps(feed, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    # compact: with `indent` json falls back to its pure-Python encoder, ~10x slower on 50 full bodies
+    return (json.dumps(feed, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")

@@ -1,23 +1,25 @@
-"""Plan the site from article heads: every page's path, the key of its inputs, and how to render it.
+"""Plan pages from article refs: every page's path, the key of its inputs, and how to render it.
 
 A page's key is a hash of everything the page shows, computed without rendering it,
-so an incremental build renders only the pages whose key differs from the last
-build's manifest. An article's revision stands for its content (the store bumps it
-on every change), so keys never need article bodies.
+so a build renders only the pages whose key differs from the recorded one. An
+article's revision stands for its content (the store bumps it on every change), so
+keys never need article bodies. The refs come from the build state (site/state.py):
+`sync_refs` records every stored article once, `apply_changes` only the ones the store
+changed since the last build, and says which outlets, days and articles they touch.
 """
 
 from __future__ import annotations
 
 import calendar
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from pathlib import Path
 
 from newsdesk import urls
 from newsdesk.config import SiteConfig
 from newsdesk.errors import OutputError
+from newsdesk.models import ArticleHead
 from newsdesk.site.pages import (
     AlsoReport,
     ArchiveIndexPage,
@@ -36,6 +38,7 @@ from newsdesk.site.pages import (
     PageNumber,
     digest,
 )
+from newsdesk.site.state import BuildState, RefRow, parse_time, time_key
 from newsdesk.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,7 @@ ARCHIVE_INDEX = "archive/index.html"
 LATEST = "latest.json"
 ROBOTS = "robots.txt"
 _OUTLET_SUFFIX = "新闻"  # the original mirror titled outlet pages "<outlet>新闻"
+_REF_BATCH = 2_000  # refs per insert while recording every article
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,13 @@ class ArticleRef:
         return (self.path, self.revision)
 
 
+def ref_of(row: RefRow) -> ArticleRef:
+    """An ArticleRef from a state row."""
+    source, article_id, outlet, category, title, published, revision, path = row
+    return ArticleRef(source=source, id=article_id, outlet=outlet, category=category, title=title,
+                      published_at=parse_time(published), revision=revision, path=path)
+
+
 @dataclass(frozen=True, slots=True)
 class PageSpec:
     """One list page: where it goes, which template, its key, and how to build its context."""
@@ -92,49 +103,6 @@ class FeedSpec:
     key: str
 
 
-@dataclass(frozen=True, slots=True)
-class SitePlan:
-    """Everything gathered before rendering."""
-
-    salt: str  # templates, theme and settings: a change re-renders every page
-    pages: tuple[PageSpec, ...]
-    feeds: tuple[FeedSpec, ...]
-    articles: dict[tuple[str, str], ArticleRef]  # only the ones that own their path, newest first
-    by_category: dict[str, list[ArticleRef]]  # oldest first
-    outlet_titles: dict[str, str]
-    # article -> the other outlets' reports of its story ("also reported by")
-    also: dict[tuple[str, str], tuple[AlsoReport, ...]] = field(default_factory=dict)
-
-    def neighbours(self, ref: ArticleRef, index: int) -> tuple[ArticleRef | None, ArticleRef | None]:
-        """The older and newer article of the same outlet around position `index`."""
-        members = self.by_category[ref.category]
-        older = members[index - 1] if index > 0 else None
-        newer = members[index + 1] if index + 1 < len(members) else None
-        return older, newer
-
-    def article_entries(self) -> Iterable[tuple[ArticleRef, ArticleNav, str]]:
-        """Every article page with its navigation and key."""
-        for slug, members in self.by_category.items():
-            for index, ref in enumerate(members):
-                nav = self.nav(ref, index)
-                yield ref, nav, self.article_key(ref, nav)
-
-    def nav(self, ref: ArticleRef, index: int) -> ArticleNav:
-        """What the article page at `index` of its outlet links to."""
-        older, newer = self.neighbours(ref, index)
-        return ArticleNav(
-            path=ref.path, outlet_title=self.outlet_titles[ref.category],
-            outlet_href=urls.href(urls.category_path(ref.category)),
-            day_href=urls.href(day_path(ref.path)),
-            older=NavLink(older.title, urls.href(older.path)) if older else None,
-            newer=NavLink(newer.title, urls.href(newer.path)) if newer else None,
-            also=self.also.get(ref.key, ()))
-
-    def article_key(self, ref: ArticleRef, nav: ArticleNav) -> str:
-        """The key of an article page: its revision and everything the plan adds."""
-        return digest(self.salt, "article", ref.source, ref.id, ref.revision, nav)
-
-
 def outlet_title(outlet: str) -> str:
     """The outlet page's title, `<outlet>新闻`, without doubling a trailing 新闻."""
     return outlet if outlet.endswith(_OUTLET_SUFFIX) else outlet + _OUTLET_SUFFIX
@@ -144,6 +112,17 @@ def day_path(post_path: str) -> str:
     """The day archive page of a post path `<cat>/<YYYY>/<MM>/<DD>/<id>.html`."""
     _, year, month, day, _ = post_path.split("/", 4)
     return f"archive/{year}/{month}/{day}.html"
+
+
+def day_of_path(post_path: str) -> str:
+    """The day `YYYY-MM-DD` of a post path."""
+    _, year, month, day, _ = post_path.split("/", 4)
+    return f"{year}-{month}-{day}"
+
+
+def day_page(day: str) -> str:
+    """The archive page of a day `YYYY-MM-DD`."""
+    return f"archive/{day[:4]}/{day[5:7]}/{day[8:10]}.html"
 
 
 def outlet_page_path(slug: str, number: int) -> str:
@@ -169,126 +148,271 @@ def list_item(ref: ArticleRef, tz: tzinfo) -> ListItem:
                     time_text=f"{local:%Y-%m-%d %H:%M}", time_iso=local.isoformat(timespec="seconds"))
 
 
-def _fits(output: Path, path: str) -> bool:
-    """Whether `path` stays inside `output`; logs why not."""
+def _fits(site: SiteConfig, path: str) -> bool:
+    """Whether `path` stays inside the output folder; logs why not."""
     try:
-        urls.resolve_inside(output, path)
+        urls.resolve_inside(site.output, path)
     except OutputError as exc:
         log.warning("skipping a page: %s", exc)
         return False
     return True
 
 
-def claim_paths(store: Store, site: SiteConfig) -> list[ArticleRef]:
-    """Stream article heads once; each page path goes to the article stored first. Newest first."""
-    tz = site.tz
-    owners: dict[str, tuple[tuple[datetime, str, str], ArticleRef]] = {}
-    safe: dict[str, bool] = {}
-    shared: dict[str, str] = {}  # one string object per source, outlet and slug across 100,000 refs
+# ---------------------------------------------------------------- refs in the build state
+
+
+class _Rows:
+    """Turns article heads into state rows: page path, day and whether the outlet's paths are safe."""
+
+    def __init__(self, site: SiteConfig) -> None:
+        self.site = site
+        self._safe: dict[str, bool] = {}
+
+    def safe(self, category: str, sample: ArticleHead) -> bool:
+        """Whether the outlet's pages stay inside the output folder (only the slug can stray)."""
+        found = self._safe.get(category)
+        if found is None:
+            tz = self.site.tz
+            found = self._safe[category] = (
+                _fits(self.site, urls.post_path(category, sample.published_at, sample.id, tz))
+                and _fits(self.site, urls.category_path(category)))
+        return found
+
+    def row(self, head: ArticleHead,
+            story: tuple[str, str] | None) -> tuple[str, str, str, str, str, str, int, str, str, str, int, str]:
+        path = day = ""
+        if self.safe(head.category, head):
+            path = urls.post_path(head.category, head.published_at, head.id, self.site.tz)
+            day = day_of_path(path)
+        return (head.source, head.id, head.outlet, head.category, head.title, time_key(head.published_at),
+                head.revision, path, day, time_key(head.first_seen_at), int(bool(path)),
+                "" if story is None else f"{story[0]}\x1f{story[1]}")
+
+
+def _settle(state: BuildState, path: str) -> list[tuple[tuple[str, str], bool]]:
+    """Give `path` to the article stored first; returns the articles whose ownership flipped."""
+    flipped = []
+    claimants = state.claimants(path)
+    for index, (_, source, article_id, owner) in enumerate(claimants):
+        if bool(owner) != (index == 0):
+            state.set_owner(source, article_id, index == 0)
+            flipped.append(((source, article_id), index == 0))
+    if len(claimants) > 1:
+        kept = claimants[0]
+        for _, source, article_id, _ in claimants[1:]:
+            log.warning("%s/%s and %s/%s both map to %s; kept %s/%s (stored first)",
+                        kept[1], kept[2], source, article_id, path, kept[1], kept[2])
+    return flipped
+
+
+def sync_refs(store: Store, state: BuildState, site: SiteConfig) -> None:
+    """Record every stored article afresh (a full plan); raises StoreError, OutputError."""
+    state.clear_refs()
+    stories = store.story_keys()
+    rows = _Rows(site)
+    batch = []
     for head in store.iter_heads():
-        category = head.category
-        if category not in safe:
-            # the date and safe_id parts of a post path are always clean; only the slug can stray
-            safe[category] = _fits(site.output, urls.post_path(category, head.published_at, head.id, tz)) \
-                and _fits(site.output, urls.category_path(category))
-        if not safe[category]:
-            continue
-        path = urls.post_path(category, head.published_at, head.id, tz)
-        ref = ArticleRef(source=shared.setdefault(head.source, head.source), id=head.id,
-                         outlet=shared.setdefault(head.outlet, head.outlet),
-                         category=shared.setdefault(category, category), title=head.title,
-                         published_at=head.published_at, revision=head.revision, path=path)
-        order = (head.first_seen_at, head.source, head.id)
-        held = owners.get(path)
-        if held is None:
-            owners[path] = (order, ref)
-            continue
-        (kept_order, kept), lost = (held, ref) if held[0] <= order else ((order, ref), held[1])
-        owners[path] = (kept_order, kept)
-        log.warning("%s/%s and %s/%s both map to %s; kept %s/%s (stored first)",
-                    kept.source, kept.id, lost.source, lost.id, path, kept.source, kept.id)
-    refs = [ref for _, ref in owners.values()]
-    # stream order is newest first already, unless a collision swapped in an older ref
-    refs.sort(key=lambda r: (r.published_at, r.source, r.id), reverse=True)
-    return refs
+        batch.append(rows.row(head, stories.get((head.source, head.id))))
+        if len(batch) == _REF_BATCH:
+            state.put_refs(batch)
+            batch = []
+    state.put_refs(batch)
+    for path in state.shared_paths():
+        _settle(state, path)
 
 
-def plan_site(store: Store, site: SiteConfig, chrome: Chrome, salt: str) -> SitePlan:
-    """Gather every page of the site without rendering any; raises StoreError."""
-    tz = site.tz
-    refs = claim_paths(store, site)
-    by_category: dict[str, list[ArticleRef]] = {}
-    by_day: dict[str, list[ArticleRef]] = {}
-    for ref in reversed(refs):  # oldest first
-        by_category.setdefault(ref.category, []).append(ref)
-        by_day.setdefault(day_path(ref.path), []).append(ref)
-    # the name an outlet page carries is its own outlet's, as the store assigned the slug
-    names = {info.slug: info.outlet for info in store.categories()
-             if _fits(site.output, urls.category_path(info.slug))}
-    for slug, members in by_category.items():
-        names.setdefault(slug, members[-1].outlet)
-    titles = {slug: outlet_title(names[slug]) for slug in sorted(names)}
-    links = {slug: OutletLink(title=titles[slug], href=urls.href(urls.category_path(slug)),
-                              count=len(by_category.get(slug, ()))) for slug in titles}
+@dataclass
+class Touched:
+    """What the store's changes since the last build touch."""
 
-    def key(*parts: object) -> str:
-        return digest(salt, *parts)
+    keys: set[tuple[str, str]] = field(default_factory=set)  # articles whose own page may differ
+    categories: set[str] = field(default_factory=set)  # outlets whose lists changed
+    days: set[str] = field(default_factory=set)  # days (YYYY-MM-DD) whose lists changed
+    # (category, published, source, id): where an article left or joined an outlet's list
+    positions: list[tuple[str, str, str, str]] = field(default_factory=list)
+    old_paths: set[str] = field(default_factory=set)  # pages an article owned before the change
+    stories: set[str] = field(default_factory=set)  # stories an article left or joined
+    growth: dict[str, int] = field(default_factory=dict)  # per outlet: page-owning articles gained (or lost)
 
-    pages: list[PageSpec] = []
-    for slug in titles:
-        pages.extend(_outlet_pages(slug, names[slug], titles[slug], by_category.get(slug, []),
-                                   site, chrome, key))
-    pages.extend(_day_pages(by_day, chrome, tz, key))
-    pages.append(_archive_index(by_day, chrome, key))
-    also, story_of = _stories(store, refs)
-    pages.append(_home(refs, by_category, links, site, chrome, key, story_of))
-    outlets = tuple(links.values())
-    pages.append(PageSpec(urls.NOT_FOUND, "404.html", key("404", outlets),
-                          lambda: NotFoundPage(chrome=chrome, title="页面不存在", outlets=outlets)))
-
-    feeds = [_feed(urls.ATOM, urls.JSON_FEED, site.title, "", tuple(refs[:site.feed_entries]), key)]
-    for slug in titles:
-        newest = tuple(reversed(by_category.get(slug, [])[-site.feed_entries:]))
-        feeds.append(_feed(outlet_atom_path(slug), outlet_json_path(slug), f"{titles[slug]} - {site.title}",
-                           urls.category_path(slug), newest, key))
-    return SitePlan(salt=salt, pages=tuple(pages), feeds=tuple(feeds),
-                    articles={ref.key: ref for ref in refs}, by_category=by_category, outlet_titles=titles,
-                    also=also)
+    def record(self, row: RefRow, day: str, side: int) -> None:
+        """Note one side of a page-owning article's change: -1 before it, +1 after it."""
+        source, article_id, _, category, _, published, _, _ = row
+        self.categories.add(category)
+        self.days.add(day)
+        self.positions.append((category, published, source, article_id))
+        self.growth[category] = self.growth.get(category, 0) + side
 
 
-def _stories(store: Store, refs: list[ArticleRef]) -> tuple[dict[tuple[str, str], tuple[AlsoReport, ...]],
-                                                            dict[tuple[str, str], tuple[str, str]]]:
-    """Per article, the other reports of its story; and each grouped article's story key."""
+def apply_changes(store: Store, state: BuildState, site: SiteConfig, heads: list[ArticleHead]) -> Touched:
+    """Record the changed articles in the state; returns what they touch. Raises StoreError, OutputError."""
+    touched = Touched()
+    keys = [(h.source, h.id) for h in heads]
+    old = state.old_refs(keys)
+    stories = store.story_keys(keys)
+    rows = _Rows(site)
+    new_rows = [rows.row(h, stories.get((h.source, h.id))) for h in heads]
+    state.put_refs(new_rows)
+    paths: set[str] = set()
+    for row in new_rows:
+        key = (row[0], row[1])
+        touched.keys.add(key)
+        if row[7]:
+            paths.add(row[7])
+        if row[11]:
+            touched.stories.add(row[11])
+        before = old.get(key)
+        if before is not None:
+            old_row, old_day, old_owner, old_story = before
+            if old_story:
+                touched.stories.add(old_story)
+            if old_row[7]:
+                paths.add(old_row[7])
+            if old_owner:
+                touched.record(old_row, old_day, -1)
+                touched.old_paths.add(old_row[7])
+    for path in sorted(paths):
+        for key, won in _settle(state, path):
+            if key not in touched.keys:  # an unchanged article that lost or won its path
+                touched.keys.add(key)
+                found = state.old_refs([key]).get(key)
+                if found is not None and not won:
+                    touched.record(found[0], found[1], -1)  # it owned the page before; its row is otherwise the same
+                    touched.old_paths.add(found[0][7])
+    now = state.old_refs(touched.keys)
+    for key in touched.keys:
+        found = now.get(key)
+        if found is not None and found[2]:
+            touched.record(found[0], found[1], +1)
+    return touched
+
+
+# ---------------------------------------------------------------- article pages
+
+
+@dataclass
+class Navigator:
+    """Works out an article page's navigation from the state: outlet neighbours, day, story."""
+
+    state: BuildState
+    titles: dict[str, str]  # outlet slug -> outlet page title
+    also: dict[tuple[str, str], tuple[AlsoReport, ...]]
+    salt: str
+
+    def nav(self, ref: ArticleRef, older: ArticleRef | None, newer: ArticleRef | None) -> ArticleNav:
+        """What an article page links to, given its neighbours in its outlet."""
+        return ArticleNav(
+            path=ref.path, outlet_title=self.titles[ref.category],
+            outlet_href=urls.href(urls.category_path(ref.category)),
+            day_href=urls.href(day_path(ref.path)),
+            older=NavLink(older.title, urls.href(older.path)) if older else None,
+            newer=NavLink(newer.title, urls.href(newer.path)) if newer else None,
+            also=self.also.get(ref.key, ()))
+
+    def key(self, ref: ArticleRef, nav: ArticleNav) -> str:
+        """The key of an article page: its revision and everything the plan adds."""
+        return digest(self.salt, "article", ref.source, ref.id, ref.revision, nav)
+
+    def outlet(self, category: str) -> Iterable[tuple[ArticleRef, ArticleNav]]:
+        """Every article page of one outlet, oldest first."""
+        members = [ref_of(row) for row in self.state.members(category)]
+        for index, ref in enumerate(members):
+            older = members[index - 1] if index > 0 else None
+            newer = members[index + 1] if index + 1 < len(members) else None
+            yield ref, self.nav(ref, older, newer)
+
+    def around(self, refs: Iterable[ArticleRef]) -> Iterable[tuple[ArticleRef, ArticleNav]]:
+        """The pages of some articles, each with its neighbours looked up one by one."""
+        for ref in refs:
+            older, newer = self.state.neighbours(ref.category, time_key(ref.published_at), ref.source, ref.id)
+            yield ref, self.nav(ref, ref_of(older) if older else None, ref_of(newer) if newer else None)
+
+
+def nav_dirty(state: BuildState, touched: Touched) -> list[ArticleRef]:
+    """The page-owning articles whose page may differ after `touched`: the touched ones, their
+    old and new neighbours in their outlets, and every member of a story one of them left or joined."""
+    keys: set[tuple[str, str]] = set(touched.keys)
+    for category, published, source, article_id in touched.positions:
+        for row in state.neighbours(category, published, source, article_id):
+            if row is not None:
+                keys.add((row[0], row[1]))
+    for story in touched.stories:
+        keys.update(state.story_members(story))
+    found = state.old_refs(keys)
+    return [ref_of(row) for row, _, owner, _ in found.values() if owner]
+
+
+def story_reports(store: Store, state: BuildState) -> dict[tuple[str, str], tuple[AlsoReport, ...]]:
+    """Per article, the other reports of its story ("also reported by"); raises StoreError."""
     from newsdesk.site.feeds import http_link
 
-    pages = {ref.key: ref for ref in refs}
+    stories = store.all_story_members()
+    if not stories:
+        return {}
+    pages = {key: row[7] for key, (row, _, owner, _) in
+             state.old_refs([(m.source, m.id) for ms in stories.values() for m in ms if not m.exact]).items()
+             if owner}
     also: dict[tuple[str, str], tuple[AlsoReport, ...]] = {}
-    story_of: dict[tuple[str, str], tuple[str, str]] = {}
-    for story, members in store.all_story_members().items():
+    for members in stories.values():
         for member in members:
             if member.exact or (member.source, member.id) not in pages:
                 continue
-            story_of[(member.source, member.id)] = story
             also[(member.source, member.id)] = tuple(
                 AlsoReport(outlet=other.outlet, title=other.title,
-                           href=urls.href(pages[(other.source, other.id)].path)
+                           href=urls.href(pages[(other.source, other.id)])
                            if not other.exact and (other.source, other.id) in pages else http_link(other.link))
                 for other in members if (other.source, other.id) != (member.source, member.id))
-    return also, story_of
+    return also
 
 
-def _feed(atom: str, json_path: str, title: str, home: str, entries: tuple[ArticleRef, ...],
-          key: Callable[..., str]) -> FeedSpec:
+# ---------------------------------------------------------------- list pages
+
+
+def outlet_names(store: Store, state: BuildState, site: SiteConfig, counts: dict[str, int]) -> dict[str, str]:
+    """Outlet slug -> outlet name for every outlet page: as the store assigned the slug."""
+    names = {info.slug: info.outlet for info in store.categories() if _fits(site, urls.category_path(info.slug))}
+    for slug in counts:
+        if slug not in names:
+            newest = state.newest_in(slug, 1)
+            if newest:
+                names[slug] = newest[0][2]
+    return {slug: names[slug] for slug in sorted(names)}
+
+
+def outlet_links(titles: dict[str, str], counts: dict[str, int]) -> dict[str, OutletLink]:
+    """How the home and 404 pages link each outlet."""
+    return {slug: OutletLink(title=title, href=urls.href(urls.category_path(slug)), count=counts.get(slug, 0))
+            for slug, title in titles.items()}
+
+
+def feed_spec(atom: str, json_path: str, title: str, home: str, entries: tuple[ArticleRef, ...],
+              key: Callable[..., str]) -> FeedSpec:
+    """A feed pair with its key."""
     return FeedSpec(atom, json_path, title, home, entries,
                     key("feed", atom, json_path, title, home, [(r.source, r.id, r.revision, r.path) for r in entries]))
 
 
-def _outlet_pages(slug: str, outlet: str, title: str, members: list[ArticleRef], site: SiteConfig,
-                  chrome: Chrome, key: Callable[..., str]) -> list[PageSpec]:
-    """The entry page (newest articles, full pager) and the stable numbered pages, oldest first."""
+def outlet_feed(state: BuildState, slug: str, title: str, site: SiteConfig, key: Callable[..., str]) -> FeedSpec:
+    """One outlet's feeds over its newest articles."""
+    newest = tuple(ref_of(row) for row in state.newest_in(slug, site.feed_entries))
+    return feed_spec(outlet_atom_path(slug), outlet_json_path(slug), f"{title} - {site.title}",
+                     urls.category_path(slug), newest, key)
+
+
+def tail_start(count: int, first: int, per: int) -> int:
+    """Where the articles `outlet_pages` needs begin: page `first`'s oldest, or the entry page's if earlier."""
+    return max(0, min((first - 1) * per, count - per))
+
+
+def outlet_pages(slug: str, outlet: str, title: str, tail: list[ArticleRef], count: int, first: int,
+                 site: SiteConfig, chrome: Chrome, key: Callable[..., str]) -> list[PageSpec]:
+    """The entry page (newest articles, full pager) and the numbered pages from `first` on.
+
+    `tail` is the outlet's articles oldest first from position `tail_start(count, first, per_page)`
+    to the end.
+    """
     tz, per = site.tz, site.per_page
-    count = len(members)
     last = (count + per - 1) // per  # numbered pages; 0 when the outlet has no article
+    offset = tail_start(count, first, per)
     entry = urls.category_path(slug)
     feed, json_feed = urls.href(outlet_atom_path(slug)), urls.href(outlet_json_path(slug))
 
@@ -303,14 +427,14 @@ def _outlet_pages(slug: str, outlet: str, title: str, members: list[ArticleRef],
                                   json_feed_href=json_feed, entry_href=urls.href(entry))
 
     specs: list[PageSpec] = []
-    newest = members[-per:]
+    newest = tail[-per:] if count else []
     older_than_entry = link((count - per - 1) // per + 1) if count > per else None
     numbers = tuple(PageNumber(n, urls.href(outlet_page_path(slug, n)), False) for n in range(1, last + 1))
     specs.append(PageSpec(entry, "outlet.html",
                           key("outlet", slug, title, outlet, [r.mark for r in newest], older_than_entry, numbers),
                           page(title, newest, None, older_than_entry, numbers)))
-    for number in range(1, last + 1):
-        chunk = members[(number - 1) * per:number * per]
+    for number in range(first, last + 1):
+        chunk = tail[(number - 1) * per - offset:number * per - offset]
         newer = link(number + 1) if number < last else None
         older = link(number - 1) if number > 1 else None
         heading = f"{title} · 第 {number} 页"
@@ -320,35 +444,28 @@ def _outlet_pages(slug: str, outlet: str, title: str, members: list[ArticleRef],
     return specs
 
 
-def _day_title(path: str) -> str:
-    _, year, month, day = path.removesuffix(".html").split("/")
-    return f"{year}年{month}月{day}日"
+def _day_title(day: str) -> str:
+    return f"{day[:4]}年{day[5:7]}月{day[8:10]}日"
 
 
-def _day_pages(by_day: dict[str, list[ArticleRef]], chrome: Chrome, tz: tzinfo,
-               key: Callable[..., str]) -> list[PageSpec]:
-    days = sorted(by_day)
-    specs = []
-    for index, path in enumerate(days):
-        members = by_day[path]
-        earlier = NavLink(_day_title(days[index - 1]), urls.href(days[index - 1])) if index > 0 else None
-        later = NavLink(_day_title(days[index + 1]), urls.href(days[index + 1])) if index + 1 < len(days) else None
-        title = f"{_day_title(path)}的文章"
+def day_spec(day: str, members: list[ArticleRef], earlier: str | None, later: str | None, chrome: Chrome,
+             tz: tzinfo, key: Callable[..., str]) -> PageSpec:
+    """One day's archive page; `members` oldest first, `earlier`/`later` the neighbouring days with articles."""
+    path = day_page(day)
+    earlier_link = NavLink(_day_title(earlier), urls.href(day_page(earlier))) if earlier else None
+    later_link = NavLink(_day_title(later), urls.href(day_page(later))) if later else None
+    title = f"{_day_title(day)}的文章"
 
-        def context(members: list[ArticleRef] = members, earlier: NavLink | None = earlier,
-                    later: NavLink | None = later, title: str = title) -> DayPage:
-            return DayPage(chrome=chrome, title=title, items=tuple(list_item(r, tz) for r in reversed(members)),
-                           earlier=earlier, later=later)
+    def context() -> DayPage:
+        return DayPage(chrome=chrome, title=title, items=tuple(list_item(r, tz) for r in reversed(members)),
+                       earlier=earlier_link, later=later_link)
 
-        specs.append(PageSpec(path, "day.html", key("day", path, [r.mark for r in members], earlier, later), context))
-    return specs
+    return PageSpec(path, "day.html", key("day", path, [r.mark for r in members], earlier_link, later_link), context)
 
 
-def _archive_index(by_day: dict[str, list[ArticleRef]], chrome: Chrome, key: Callable[..., str]) -> PageSpec:
-    counts: dict[date, int] = {}
-    for path, members in by_day.items():
-        _, y, m, d = path.removesuffix(".html").split("/")
-        counts[date(int(y), int(m), int(d))] = len(members)
+def archive_index(day_counts: dict[str, int], chrome: Chrome, key: Callable[..., str]) -> PageSpec:
+    """archive/index.html: a month calendar per month with articles, newest first."""
+    counts = {date.fromisoformat(day): count for day, count in day_counts.items()}
     months = sorted({(d.year, d.month) for d in counts}, reverse=True)
     weekly = calendar.Calendar(firstweekday=0)
     built = []
@@ -367,22 +484,30 @@ def _archive_index(by_day: dict[str, list[ArticleRef]], chrome: Chrome, key: Cal
                     lambda: ArchiveIndexPage(chrome=chrome, title="文章归档", months=months_t, total=total))
 
 
-def _home(refs: list[ArticleRef], by_category: dict[str, list[ArticleRef]], links: dict[str, OutletLink],
-          site: SiteConfig, chrome: Chrome, key: Callable[..., str],
-          story_of: dict[tuple[str, str], tuple[str, str]] | None = None) -> PageSpec:
+def home(state: BuildState, titles: dict[str, str], links: dict[str, OutletLink], site: SiteConfig,
+         chrome: Chrome, key: Callable[..., str]) -> PageSpec:
+    """The home page: the newest stories across outlets, then the latest few of every outlet."""
     tz = site.tz
     # one story from several outlets is listed once, by its newest report; outlet sections keep their own
-    shown: set[tuple[str, str]] = set()
+    shown: set[str] = set()
     latest: list[ArticleRef] = []
-    for ref in refs:
-        story = (story_of or {}).get(ref.key, ref.key)
-        if story in shown:
-            continue
-        shown.add(story)
-        latest.append(ref)
-        if len(latest) == site.home_latest:
+    offset = 0
+    while len(latest) < site.home_latest:
+        rows = state.newest(site.home_latest * 2, offset)
+        if not rows:
             break
-    sections = [(slug, list(reversed(by_category[slug][-site.home_per_outlet:]))) for slug in sorted(by_category)]
+        offset += len(rows)
+        stories = state.story_of([(r[0], r[1]) for r in rows])
+        for row in rows:
+            story = stories.get((row[0], row[1])) or f"{row[0]}\x1f{row[1]}"
+            if story in shown:
+                continue
+            shown.add(story)
+            latest.append(ref_of(row))
+            if len(latest) == site.home_latest:
+                break
+    sections = [(slug, [ref_of(row) for row in state.newest_in(slug, site.home_per_outlet)])
+                for slug in titles if links[slug].count]
     marks = [(links[slug], [r.mark for r in members]) for slug, members in sections]
 
     def context() -> HomePage:
@@ -392,3 +517,25 @@ def _home(refs: list[ArticleRef], by_category: dict[str, list[ArticleRef]], link
                         archive_href=urls.href(ARCHIVE_INDEX))
 
     return PageSpec(urls.HOME, "home.html", key("home", site.title, [r.mark for r in latest], marks), context)
+
+
+def not_found(links: dict[str, OutletLink], chrome: Chrome, key: Callable[..., str]) -> PageSpec:
+    """404.html."""
+    outlets = tuple(links.values())
+    return PageSpec(urls.NOT_FOUND, "404.html", key("404", outlets),
+                    lambda: NotFoundPage(chrome=chrome, title="页面不存在", outlets=outlets))
+
+
+def days_around(days: list[str], changed: Collection[str]) -> set[str]:
+    """The days in sorted `days` next to each of `changed` (present or not): their earlier/later links."""
+    import bisect
+
+    near: set[str] = set()
+    for day in changed:
+        index = bisect.bisect_left(days, day)
+        if index > 0:
+            near.add(days[index - 1])
+        after = index + 1 if index < len(days) and days[index] == day else index
+        if after < len(days):
+            near.add(days[after])
+    return near

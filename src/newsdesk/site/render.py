@@ -29,6 +29,7 @@ def environment(theme: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # a build's templates do not change under it: no stat per page
     )
 
 
@@ -77,17 +78,19 @@ class ArticleJob:
     output: Path
     theme: Path | None
     pages: tuple[ArticlePage, ...]
+    templates: str = ""  # a digest of the templates: an edited theme gets a fresh environment
 
 
-_WORKER_ENVS: dict[Path | None, jinja2.Environment] = {}  # per process: templates compile once, not per chunk
+# per process: templates compile once, not per chunk (keyed by their digest, as environments never re-read files)
+_WORKER_ENVS: dict[tuple[Path | None, str], jinja2.Environment] = {}
 _WORKER_FOLDERS: dict[Path, OutputFolder] = {}  # per process: each day folder is resolved once
 
 
 def render_articles(job: ArticleJob) -> tuple[int, int]:
     """Render and write a chunk of article pages; returns (written, unchanged). Raises OutputError."""
-    env = _WORKER_ENVS.get(job.theme)
+    env = _WORKER_ENVS.get((job.theme, job.templates))
     if env is None:
-        env = _WORKER_ENVS[job.theme] = environment(job.theme)
+        env = _WORKER_ENVS[(job.theme, job.templates)] = environment(job.theme)
     folder = _WORKER_FOLDERS.get(job.output)
     if folder is None:
         folder = _WORKER_FOLDERS[job.output] = OutputFolder(job.output)

@@ -1,4 +1,4 @@
-"""Atomic, change-aware file writes and the manifest of what the last build produced."""
+"""Atomic, change-aware file writes, stale-file removal, and reading an earlier version's manifest."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from newsdesk.urls import resolve_inside
 
 log = logging.getLogger(__name__)
 
-MANIFEST = ".newsdesk-manifest.json"
+MANIFEST = ".newsdesk-manifest.json"  # earlier versions' manifest; see read_legacy_manifest
 _FILE_MODE = 0o644  # mkstemp makes 0600; a static host must be able to read the pages
 
 
@@ -76,33 +76,6 @@ def flush_to_disk() -> None:
     os.sync()
 
 
-def read_manifest(output: Path) -> set[str]:
-    """The files (relative to `output`) the last build wrote; empty when there is no manifest."""
-    path = output / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return set()
-    except (OSError, ValueError) as exc:
-        # an unreadable manifest only means stale files stay; never guess what to delete
-        log.warning("%s: ignoring unreadable build manifest: %s", path, exc)
-        return set()
-    files = data.get("files") if isinstance(data, dict) else None
-    if isinstance(data, dict) and files is None and isinstance(data.get("inputs"), dict):
-        files = list(data["inputs"])  # the keyed format lists each file once, as a key of `inputs`
-    if not isinstance(files, list):
-        log.warning("%s: ignoring build manifest without a file list", path)
-        return set()
-    return {f for f in files if isinstance(f, str)}
-
-
-def write_manifest(output: Path, files: Iterable[str]) -> bool:
-    """Record `files` as what this build produced; returns whether the manifest changed."""
-    data = {"version": 1, "generator": "newsdesk", "files": sorted(set(files))}
-    text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
-    return write_atomic(output / MANIFEST, text.encode("utf-8"))
-
-
 class OutputFolder:
     """`resolve_inside` for many files: each folder is resolved once, not each file's full path.
 
@@ -126,42 +99,37 @@ class OutputFolder:
         return base / name
 
 
-PENDING = "pending"  # a file the build is about to (re)write: a crash leaves it marked for the rerun
+def read_legacy_manifest(output: Path) -> set[str]:
+    """The files an earlier version's JSON manifest (`.newsdesk-manifest.json`) lists; empty without one.
 
-
-def read_inputs(output: Path) -> dict[str, str]:
-    """What each file of the last build was built from (a key per path); empty without a manifest.
-
-    A manifest of the older list-only format gives every file an empty key, so each
-    one is rendered again and compared by its bytes.
+    Builds now keep their manifest in the build state (site/state.py); the first build
+    over an older folder adopts this list, so the files it names stay owned and stale ones go.
     """
     path = output / MANIFEST
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return {}
+        return set()
     except (OSError, ValueError) as exc:
+        # an unreadable manifest only means stale files stay; never guess what to delete
         log.warning("%s: ignoring unreadable build manifest: %s", path, exc)
-        return {}
-    inputs = data.get("inputs") if isinstance(data, dict) else None
-    if isinstance(inputs, dict):
-        return {k: v for k, v in inputs.items() if isinstance(k, str) and isinstance(v, str)}
-    return dict.fromkeys(read_manifest(output), "")
+        return set()
+    if not isinstance(data, dict):
+        return set()
+    files = data.get("inputs") if isinstance(data.get("inputs"), dict) else data.get("files")
+    if not isinstance(files, (list, dict)):
+        log.warning("%s: ignoring build manifest without a file list", path)
+        return set()
+    return {f for f in files if isinstance(f, str)}
 
 
-def write_inputs(output: Path, inputs: dict[str, str]) -> bool:
-    """Record each produced file with the key of its inputs; returns whether the manifest changed."""
-    ordered = dict(sorted(inputs.items()))
-    data = {"version": 2, "generator": "newsdesk", "files": list(ordered), "inputs": ordered}
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
-    return write_atomic(output / MANIFEST, text.encode("utf-8"))
-
-
-def remove_stale(output: Path, stale: Iterable[str]) -> int:
+def remove_stale(output: Path, stale: Iterable[str], *, sweep: bool = True) -> int:
     """Delete files a previous build wrote and this one did not; returns how many went.
 
     Only paths that resolve inside `output` are touched, so a hand-edited manifest
-    cannot delete anything elsewhere. Folders left empty by a removal go too.
+    cannot delete anything elsewhere. Folders left empty by a removal go too. With
+    `sweep`, temp files a killed write left anywhere in the tree go as well (a walk of
+    the whole tree: builds do it when they re-check every page, as after a crash).
     """
     removed = 0
     root = output.resolve()
@@ -182,7 +150,8 @@ def remove_stale(output: Path, stale: Iterable[str]) -> int:
             raise OutputError(f"{path}: cannot remove stale page: {_problem(exc)}") from exc
         removed += 1
         _prune_empty(path.parent, root)
-    remove_orphan_temps(output)
+    if sweep:
+        remove_orphan_temps(output)
     return removed
 
 

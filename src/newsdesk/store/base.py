@@ -56,6 +56,18 @@ class Store(Protocol):
         """Stream every article without its body, newest first (ties by source, id descending)."""
         ...
 
+    def story_keys(self, keys: Sequence[tuple[str, str]] | None = None) -> dict[tuple[str, str], tuple[str, str]]:
+        """The story key of each of `keys` (of every article when None) that has a fingerprint."""
+        ...
+
+    def change_seq(self) -> int:
+        """The newest change number (0 for an empty store); every article write raises it."""
+        ...
+
+    def changed_heads(self, after: int, upto: int) -> list[ArticleHead]:
+        """Articles whose change number is in (after, upto], without bodies."""
+        ...
+
     def get_article(self, source: str, article_id: str) -> StoredArticle | None:
         """One article by its key, or None."""
         ...

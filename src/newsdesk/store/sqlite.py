@@ -95,6 +95,21 @@ def _article_row(article: Article) -> Row:
     return row
 
 
+_HEAD_COLUMNS = "source, id, outlet, category, title, published_at, first_seen_at, changed_at, revision"
+
+
+def _head(row: Row) -> ArticleHead:
+    source, article_id, outlet, category, title, published_at, first_seen_at, changed_at, revision = row
+    return ArticleHead(source=source, id=article_id, outlet=outlet, category=category, title=title,
+                       published_at=_time(published_at), first_seen_at=_time(first_seen_at),
+                       changed_at=_time(changed_at), revision=revision)
+
+
+def _next_seq(conn: sqlite3.Connection) -> int:
+    """The next change number, inside the caller's write transaction (the seq index makes MAX cheap)."""
+    return int(conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM articles").fetchone()[0])
+
+
 def _content_hash(row: Row) -> str:
     """A digest of every stored article field; equal digests mean nothing changed."""
     # json escapes everything outside ASCII, so NULs and odd code points hash safely
@@ -199,8 +214,8 @@ class SqliteStore:
                 if found is None:
                     conn.execute(
                         f"INSERT INTO articles ({columns}, content_hash, first_seen_at, changed_at,"
-                        f" revision) VALUES ({marks})",
-                        (*row, _content_hash(row), seen, seen, 1))
+                        f" revision, seq) VALUES ({marks}, ?)",
+                        (*row, _content_hash(row), seen, seen, 1, _next_seq(conn)))
                     new += 1
                     continue
                 if not dated[key]:
@@ -212,8 +227,8 @@ class SqliteStore:
                     continue
                 conn.execute(
                     f"UPDATE articles SET {assignments}, content_hash = ?, changed_at = ?,"
-                    " revision = revision + 1 WHERE source = ? AND id = ?",
-                    (*row[2:], digest, seen, *key))
+                    " revision = revision + 1, seq = ? WHERE source = ? AND id = ?",
+                    (*row[2:], digest, seen, _next_seq(conn), *key))
                 updated += 1
         return UpsertCounts(new=new, updated=updated, unchanged=unchanged)
 
@@ -299,8 +314,7 @@ class SqliteStore:
     def iter_heads(self) -> Iterator[ArticleHead]:
         """Stream every article without its body, newest first; raises StoreError."""
         # no body, summary or lead: a 100,000-article site plans its pages from these alone
-        sql = ("SELECT source, id, outlet, category, title, published_at, first_seen_at, changed_at,"
-               " revision FROM articles ORDER BY published_at DESC, source DESC, id DESC")
+        sql = f"SELECT {_HEAD_COLUMNS} FROM articles ORDER BY published_at DESC, source DESC, id DESC"
         with self._lock:
             try:
                 cursor = self._connection().execute(sql)
@@ -315,16 +329,21 @@ class SqliteStore:
                         raise self._error(exc) from exc
                 if not rows:
                     return
-                for (source, article_id, outlet, category, title, published_at, first_seen_at,
-                     changed_at, revision) in rows:
-                    yield ArticleHead(source=source, id=article_id, outlet=outlet, category=category,
-                                      title=title, published_at=_time(published_at),
-                                      first_seen_at=_time(first_seen_at), changed_at=_time(changed_at),
-                                      revision=revision)
+                for row in rows:
+                    yield _head(row)
         finally:
             with self._lock:
                 if self._conn is not None:
                     cursor.close()
+
+    def change_seq(self) -> int:
+        """The newest change number: every article write stamps the article with a higher one."""
+        return int(self._read("SELECT COALESCE(MAX(seq), 0) FROM articles")[0][0])
+
+    def changed_heads(self, after: int, upto: int) -> list[ArticleHead]:
+        """Articles stamped after change number `after` and up to `upto`, without bodies; raises StoreError."""
+        rows = self._read(f"SELECT {_HEAD_COLUMNS} FROM articles WHERE seq > ? AND seq <= ?", (after, upto))
+        return [_head(row) for row in rows]
 
     # ------------------------------------------------------------ stories (see dedupe.py)
 
@@ -381,6 +400,23 @@ class SqliteStore:
                           (source, article_id))
         return (rows[0][0], rows[0][1]) if rows else None
 
+    def story_keys(self, keys: Sequence[tuple[str, str]] | None = None) -> dict[tuple[str, str], tuple[str, str]]:
+        """The story key of each of `keys` (of every article when None) that has a fingerprint."""
+        if keys is None:
+            rows = self._read("SELECT source, id, story_source, story_id FROM fingerprints")
+            return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+        found: dict[tuple[str, str], tuple[str, str]] = {}
+        by_source: dict[str, list[str]] = {}
+        for source, article_id in dict.fromkeys(keys):
+            by_source.setdefault(source, []).append(article_id)
+        for source, ids in by_source.items():
+            for start in range(0, len(ids), _KEYS_PER_QUERY):
+                chunk = ids[start:start + _KEYS_PER_QUERY]
+                rows = self._read("SELECT source, id, story_source, story_id FROM fingerprints"
+                                  f" WHERE source = ? AND id IN ({','.join('?' * len(chunk))})", [source, *chunk])
+                found.update({(r[0], r[1]): (r[2], r[3]) for r in rows})
+        return found
+
     def save_stories(self, placements: Sequence[StoryPlacement], aliases: Sequence[Alias],
                      seen_at: datetime) -> None:
         """Record fingerprints with their stories, and exact duplicates as aliases; one transaction.
@@ -400,6 +436,9 @@ class SqliteStore:
                     " story_id = excluded.story_id, similarity = excluded.similarity",
                     (fp.source, fp.id, fp.outlet, _time_text(fp.published_at, fp.id), fp.link_key,
                      fp.text_key, fp.signature, p.story_source, p.story_id, p.similarity))
+                # its story (and so the "also reported by" of every member) may have changed
+                conn.execute("UPDATE articles SET seq = ? WHERE source = ? AND id = ?",
+                             (_next_seq(conn), fp.source, fp.id))
                 conn.execute("DELETE FROM fingerprint_bands WHERE source = ? AND id = ?", (fp.source, fp.id))
                 conn.executemany("INSERT OR IGNORE INTO fingerprint_bands (band, source, id) VALUES (?, ?, ?)",
                                  [(band, fp.source, fp.id) for band in p.bands])
@@ -410,6 +449,9 @@ class SqliteStore:
                     " outlet = excluded.outlet, category = excluded.category, title = excluded.title,"
                     " link = excluded.link",
                     (a.source, a.id, a.outlet, a.category, a.title, a.link, a.of_source, a.of_id, seen))
+                # the target's page lists its aliases
+                conn.execute("UPDATE articles SET seq = ? WHERE source = ? AND id = ?",
+                             (_next_seq(conn), a.of_source, a.of_id))
 
     def story_groups(self) -> dict[tuple[str, str], tuple[str, str]]:
         """Article -> story key, for every article whose story has another article; raises StoreError."""

@@ -142,9 +142,18 @@ _STORIES = (
     "ALTER TABLE fetch_log ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0",
 )
 
+# a change counter: every write that alters what a page of an article shows stamps the
+# article with the next number, so a site build asks for "changed since N" instead of
+# re-reading every article (rows from before this migration carry 0)
+_CHANGES = (
+    "ALTER TABLE articles ADD COLUMN seq INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX articles_by_seq ON articles (seq)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL),
     Migration(2, "stories, fingerprints and aliases", _STORIES),
+    Migration(3, "change counter", _CHANGES),
 )
 
 LATEST = MIGRATIONS[-1].version

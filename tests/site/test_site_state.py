@@ -1,0 +1,110 @@
+"""The build state: change numbers from the store, story changes, a damaged or old-format state, O(changed) plans."""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from site_articles import OUTLETS, SEEN, article
+
+from newsdesk.config import SiteConfig
+from newsdesk.models import Alias, Fingerprint, StoryPlacement
+from newsdesk.site import build as build_module
+from newsdesk.site import plan as plan_module
+from newsdesk.site.build import build_site
+from newsdesk.site.state import STATE_FILE
+from newsdesk.store import SqliteStore
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and not p.name.startswith(("status.", STATE_FILE))}
+
+
+def place(store: SqliteStore, member: tuple[str, str], story: tuple[str, str]) -> None:
+    fingerprint = Fingerprint(source=member[0], id=member[1], outlet=member[0], published_at=SEEN,
+                              link_key=None, text_key=None, signature=b"")
+    store.save_stories([StoryPlacement(fingerprint, (), story[0], story[1], 0.9)], [], SEEN)
+
+
+def test_every_write_that_changes_a_page_raises_the_change_number(store: SqliteStore) -> None:
+    assert store.change_seq() == 0
+    store.upsert([article("A1", 0), article("A2", 5)], SEEN)
+    first = store.change_seq()
+    assert {(h.source, h.id) for h in store.changed_heads(0, first)} == {("南方Plus", "A1"), ("南方Plus", "A2")}
+    store.upsert([article("A1", 0)], SEEN)  # identical: nothing to rebuild
+    assert store.change_seq() == first
+    store.upsert([replace(article("A1", 0), title="新标题")], SEEN)
+    assert [h.id for h in store.changed_heads(first, store.change_seq())] == ["A1"]
+    marked = store.change_seq()
+    store.save_stories([], [Alias("别家", "x", "别家", "bie", "t", None, "南方Plus", "A2")], SEEN)
+    assert [h.id for h in store.changed_heads(marked, store.change_seq())] == ["A2"]  # its page lists the alias
+
+
+def test_story_changes_rebuild_every_member_as_a_full_build_would(store: SqliteStore, site: SiteConfig,
+                                                                 tmp_path: Path) -> None:
+    rng = random.Random(7)
+    site = replace(site, per_page=3, home_latest=4, feed_entries=3)
+    keys = []
+    for step in range(10):
+        batch = [article(f"S{step}-{n}", rng.randint(0, 3000), rng.randrange(len(OUTLETS))) for n in range(2)]
+        store.upsert(batch, SEEN + timedelta(minutes=step))
+        keys += [(a.source, a.id) for a in batch]
+        for _ in range(2):  # join a story, or move to another one
+            place(store, rng.choice(keys), rng.choice(keys[:4]))
+        if step % 3 == 0:
+            target = rng.choice(keys)
+            store.save_stories([], [Alias(f"转载{step}", f"c{step}", f"转载{step}", f"zhuanzai{step}",
+                                          f"转载的标题 {step}", None, *target)], SEEN)
+        build_site(store, site)
+        full = replace(site, output=tmp_path / f"full{step}")
+        build_site(store, full, full=True)
+        assert tree(site.output) == tree(full.output), f"step {step}"
+
+
+def test_a_build_after_a_fetch_plans_only_what_changed(store: SqliteStore, site: SiteConfig,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    store.upsert([article(f"B{i}", i * 7, i % len(OUTLETS)) for i in range(60)], SEEN)
+    build_site(store, site)
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("re-planned the whole site")
+
+    monkeypatch.setattr(build_module, "sync_refs", refuse)
+    monkeypatch.setattr(plan_module.Navigator, "outlet", refuse)
+    store.upsert([article("NEW", 60 * 7)], SEEN + timedelta(hours=1))
+    report = build_site(store, site)
+    assert report.written > 0 and report.articles == 61
+    assert (site.output / "nanfangplus/2021/12/30/NEW.html").is_file()
+
+
+def test_a_damaged_state_file_is_started_afresh(store: SqliteStore, site: SiteConfig, tmp_path: Path,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    store.upsert([article(f"C{i}", i * 11, i % len(OUTLETS)) for i in range(12)], SEEN)
+    build_site(store, site)
+    (site.output / STATE_FILE).write_bytes(b"this is not a database" * 100)
+    store.upsert([article("C12", 500)], SEEN + timedelta(hours=1))
+    with caplog.at_level(logging.WARNING):
+        build_site(store, site)
+    assert any("build state" in r.getMessage() for r in caplog.records)
+    full = replace(site, output=tmp_path / "full")
+    build_site(store, full, full=True)
+    assert tree(site.output) == tree(full.output)
+
+
+def test_a_folder_built_by_an_earlier_version_is_taken_over(store: SqliteStore, site: SiteConfig) -> None:
+    store.upsert([article("D1", 0)], SEEN)
+    site.output.mkdir(parents=True)
+    (site.output / "gone.html").write_text("a page the old build wrote")
+    (site.output / "mine.html").write_text("the user's own file")
+    (site.output / ".newsdesk-manifest.json").write_text('{"version": 2, "files": ["gone.html"],'
+                                                         ' "inputs": {"gone.html": "k"}}')
+    build_site(store, site)
+    assert not (site.output / "gone.html").exists()  # the old manifest listed it; nothing builds it now
+    assert (site.output / "mine.html").read_text() == "the user's own file"
+    assert not (site.output / ".newsdesk-manifest.json").exists()
+    assert (site.output / STATE_FILE).is_file()
