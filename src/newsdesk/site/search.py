@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import operator
+import os
 import re
 import unicodedata
 from array import array
@@ -41,6 +42,7 @@ DOCS_PER_CHUNK = 25  # result metadata comes in chunks so a query fetches only t
 BUCKET_TARGET_BYTES = 16_000  # aim for buckets about this size: few requests, little waste per query
 DAY_BUCKET_TARGET_BYTES = 4_000
 MAX_BUCKETS = 1024
+LAYOUT = 2  # how segments are cut into files; part of every fingerprint, so a new layout re-indexes once
 # a segment with more articles is cut smaller (month -> weeks -> days): indexing one holds its postings
 # at once, ~10 KB per article in the bench corpus, so this keeps a worker's indexing near 40 MB
 MAX_SEGMENT_DOCS = 4000
@@ -397,13 +399,14 @@ def _fingerprint(members: Sequence[IndexRef], tz: tzinfo) -> str:
     """
     text = "\1".join([f"{r.source}\0{r.id}\0{r.revision}\0{r.path}\0{r.published_at.timestamp()}"
                       for r in members])
-    return hashlib.sha256(f"{FORMAT}\0{tz}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    return hashlib.sha256(f"{FORMAT}.{LAYOUT}\0{tz}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 def _segment_files(entry: dict[str, object]) -> list[str] | None:
     """The files a segment entry of index.json owns, or None when the entry is malformed."""
     folder, buckets, docs = entry.get("dir"), entry.get("buckets"), entry.get("docs")
-    if not isinstance(folder, str) or not isinstance(buckets, int) or not isinstance(docs, int):
+    if not isinstance(folder, str) or not isinstance(buckets, int) or not isinstance(docs, int) \
+            or not _SEGMENT_DIR.match(folder):
         return None
     chunks = -(-docs // DOCS_PER_CHUNK)
     return [bucket_path(folder, b) for b in range(buckets)] + [chunk_path(folder, c) for c in range(chunks)]
@@ -488,7 +491,8 @@ def _index_segment(job: SegmentJob) -> tuple[int, Iterator[tuple[str, bytes]]]:
     # a query fetches a bucket from every segment: small segments (days) get small buckets
     target = DAY_BUCKET_TARGET_BYTES if len(folder.split(".")[0]) == 10 else BUCKET_TARGET_BYTES
     buckets = 1
-    while buckets < MAX_BUCKETS and approx / buckets > target:
+    # never more buckets than bigrams: an empty bucket is a file no query needs
+    while buckets < MAX_BUCKETS and approx / buckets > target and buckets * 2 <= len(encoded):
         buckets *= 2
     split: list[dict[str, array[int]]] = [{} for _ in range(buckets)]
     for gram, flat in encoded.items():
@@ -512,10 +516,12 @@ def write_segment(job: SegmentJob) -> SegmentDone:
     buckets, files = _index_segment(job)
     written = unchanged = 0
     paths: list[str] = []
+    # the folder is checked once; the names inside it are this module's own b<n>.json and d<n>.json
+    folder = urls.resolve_inside(job.output, f"{INDEX_DIR}/{job.folder}")
     for path, data in files:
         paths.append(path)
         # not fsynced one by one: the site build flushes once before its manifest (site/build.py)
-        if write_atomic(urls.resolve_inside(job.output, path), data, durable=False):
+        if write_atomic(folder / path.rpartition("/")[2], data, durable=False):
             written += 1
         else:
             unchanged += 1
@@ -559,6 +565,14 @@ def update_search_index(store: Store, days: DaySource, tz: tzinfo, output: Path,
     written = unchanged = 0
     reindexed: list[str] = []
     running: list[tuple[dict[str, object], Future[SegmentDone]]] = []
+    # one listing per segment folder instead of a stat per file: a 100,000-article site has ~40,000
+    listings: dict[str, set[str]] = {}
+    named: dict[str, set[str]] = {}  # segment folder -> the file names the new index.json gives it
+
+    def listing(folder: str) -> set[str]:
+        if folder not in listings:
+            listings[folder] = _listing(output, folder)
+        return listings[folder]
 
     def put(path: str, data: bytes) -> None:
         nonlocal written, unchanged
@@ -572,6 +586,7 @@ def update_search_index(store: Store, days: DaySource, tz: tzinfo, output: Path,
         nonlocal written, unchanged
         entry["buckets"] = done.buckets
         files.extend(done.files)
+        named[str(entry["dir"])] = _names(done.files)
         written += done.written
         unchanged += done.unchanged
 
@@ -580,10 +595,11 @@ def update_search_index(store: Store, days: DaySource, tz: tzinfo, output: Path,
             entry, future = running.pop(0)
             record(entry, future.result())
 
-    def keep(old: dict[str, object], old_files: list[str]) -> None:
+    def keep(old: dict[str, object], old_files: list[str], names: set[str]) -> None:
         nonlocal unchanged
         entries.append(old)
         files.extend(old_files)
+        named[str(old["dir"])] = names
         unchanged += len(old_files)
 
     put(SEARCH_PAGE, page_html)
@@ -591,11 +607,12 @@ def update_search_index(store: Store, days: DaySource, tz: tzinfo, output: Path,
         span = [segment_days[0], segment_days[-1], len(segment_days)]
         old = previous.get(segment)
         old_files = _segment_files(old) if old is not None else None
-        on_disk = old_files is not None and all((output / f).is_file() for f in old_files)
+        old_names = _names(old_files or ())
+        on_disk = old is not None and old_files is not None and old_names <= listing(str(old["dir"]))
         if trusted is not None and old is not None and old_files is not None and old.get("days") == span \
                 and old.get("docs") == sum(counts[day] for day in segment_days) \
                 and trusted.isdisjoint(segment_days) and on_disk:
-            keep(old, old_files)
+            keep(old, old_files, old_names)
             continue
         members = sorted(days.day_refs(segment_days), key=_order, reverse=True)  # newest first = result order
         fingerprint = _fingerprint(members, tz)
@@ -604,7 +621,7 @@ def update_search_index(store: Store, days: DaySource, tz: tzinfo, output: Path,
         if old is not None and old_files is not None and on_disk and old.get("fp") == fingerprint \
                 and old.get("dir") == entry["dir"] and old.get("docs") == entry["docs"]:
             # same articles: the files stand; the entry is rebuilt so it carries every key a fresh one has
-            keep({**entry, "buckets": old["buckets"]}, old_files)
+            keep({**entry, "buckets": old["buckets"]}, old_files, old_names)
             continue
         entries.append(entry)
         reindexed.append(segment)
@@ -620,29 +637,59 @@ def update_search_index(store: Store, days: DaySource, tz: tzinfo, output: Path,
              "segments": entries}
     put(INDEX_FILE, _json(index))
     files.append(INDEX_FILE)
-    _remove_orphan_segments(output, set(files))
+    _remove_orphan_segments(output, named, listings)
     return SearchBuild(files=tuple(files), written=written, unchanged=unchanged, reindexed=tuple(reindexed))
 
 
-# a segment version's files: search/<segment>.<12 hex>/b<n>.json or d<n>.json
-_SEGMENT_FILE = re.compile(r"^[0-9]{4}-[0-9]{2}(?:-w?[0-9]{2})?\.[0-9a-f]{12}/[bd][0-9]+\.json$")
+# a segment version's folder, search/<segment>.<12 hex>, and its files b<n>.json and d<n>.json
+_SEGMENT_DIR = re.compile(r"^[0-9]{4}-[0-9]{2}(?:-w?[0-9]{2})?\.[0-9a-f]{12}$")
+_SEGMENT_NAME = re.compile(r"^[bd][0-9]+\.json$")
 
 
-def _remove_orphan_segments(output: Path, keep: set[str]) -> None:
-    """Delete segment files no index names: a build killed mid-segment wrote them, and no
-    manifest ever listed them (index.json and the manifest are written after the segments)."""
+def _names(paths: Iterable[str]) -> set[str]:
+    """The file names of paths inside one folder."""
+    return {path.rpartition("/")[2] for path in paths}
+
+
+def _listing(output: Path, folder: str) -> set[str]:
+    """The names in one segment folder; empty when there is none. Raises OutputError."""
+    try:
+        return set(os.listdir(output / INDEX_DIR / folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return set()
+    except OSError as exc:
+        raise OutputError(f"{output / INDEX_DIR / folder}: cannot list a search folder: {exc.strerror or exc}") from exc
+
+
+def _remove_orphan_segments(output: Path, named: dict[str, set[str]], listings: dict[str, set[str]]) -> None:
+    """Delete segment files the new index does not name: older versions of re-indexed segments, and
+    what a killed build wrote (index.json and the manifest are written after the segments).
+
+    `listings` are folder listings taken earlier this build: a file missing from one was written
+    since, and everything written since is named.
+    """
     root = output / INDEX_DIR
-    if not root.is_dir():
+    try:
+        folders = [entry.name for entry in os.scandir(root) if entry.is_dir(follow_symlinks=False)]
+    except FileNotFoundError:
         return
-    for path in root.glob("*/*.json"):
-        relative = path.relative_to(root).as_posix()
-        if _SEGMENT_FILE.match(relative) and f"{INDEX_DIR}/{relative}" not in keep:
+    except OSError as exc:
+        raise OutputError(f"{root}: cannot list the search folder: {exc.strerror or exc}") from exc
+    for folder in folders:
+        if not _SEGMENT_DIR.match(folder):
+            continue
+        keep = named.get(folder, set())
+        present = listings[folder] if folder in listings else _listing(output, folder)
+        for name in present - keep:
+            if _SEGMENT_NAME.match(name):
+                path = root / folder / name
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError as exc:
+                    raise OutputError(f"{path}: cannot remove an orphaned search file: {exc.strerror or exc}") from exc
+        if not keep:
             try:
-                path.unlink(missing_ok=True)
-            except OSError as exc:
-                raise OutputError(f"{path}: cannot remove an orphaned search file: {exc.strerror or exc}") from exc
-            try:
-                path.parent.rmdir()
+                (root / folder).rmdir()
             except OSError:
                 pass  # other files still in the folder
 
