@@ -284,3 +284,32 @@ def test_scoped_updates_equal_a_fresh_index(cap: int, start: list[int], steps: l
             fresh = Path(tmp) / f"fresh{serial}"
             _update(shelf, fresh, None)
             assert _tree(kept) == _tree(fresh), (serial, action)
+
+
+def test_files_no_index_names_are_swept_and_others_stay(month_and_days: tuple[Shelf, Path]) -> None:
+    shelf, output = month_and_days
+    [kept] = (output / "search").glob("2022-01.*")
+    (kept / "b999.json").write_text("{}", encoding="utf-8")  # left by a killed build of another layout
+    killed = output / "search" / "2022-01.0123456789ab"  # a segment version no index ever named
+    killed.mkdir()
+    (killed / "b0.json").write_text("{}", encoding="utf-8")
+    (kept / "notes.txt").write_text("mine", encoding="utf-8")  # not a segment file: not ours to remove
+    _update(shelf, output, set())
+    assert not (kept / "b999.json").exists() and not killed.exists()
+    assert (kept / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert search.search_index(output, "第J1条")
+
+
+def test_no_more_buckets_than_bigrams(tmp_path: Path) -> None:
+    # a large segment of few distinct bigrams (the bench corpus repeats one sentence) would
+    # otherwise be spread over hundreds of mostly empty bucket files
+    body = "<p>" + "清远供电局，" * 2000 + "</p>"
+    texts = tuple((f"标题{n}", None, body) for n in range(40))
+    rows = tuple((f"/a/{n}.html", f"标题{n}", "南方Plus", "2022-01-01 08:00") for n in range(40))
+    done = search.write_segment(search.SegmentJob(tmp_path, "2022-01.000000000000", texts, rows))
+    bigrams: set[str] = set()
+    for title, _, text in texts:
+        bigrams |= set(search.bigram_positions(search.document_text(title, None, text or "")))
+    assert 1 < done.buckets <= len(bigrams) < 64
+    buckets = [json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "search").glob("*/b*.json")]
+    assert len(buckets) == done.buckets and sum(len(b) for b in buckets) == len(bigrams)
