@@ -18,7 +18,7 @@ import os
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, tzinfo
 from multiprocessing import get_context
 from pathlib import Path
@@ -29,7 +29,7 @@ from newsdesk import urls
 from newsdesk.config import SiteConfig
 from newsdesk.errors import OutputError
 from newsdesk.models import BuildReport, StoredArticle
-from newsdesk.site.feeds import FeedEntry, atom_feed, feed_entry, http_link, json_feed
+from newsdesk.site.feeds import FeedEntry, atom_feed, entry_updated, feed_entry, http_link, json_feed
 from newsdesk.site.pages import ArticleNav, ArticlePage, Chrome, OutletLink, digest
 from newsdesk.site.plan import (
     ARCHIVE_INDEX,
@@ -71,7 +71,7 @@ from newsdesk.site.render import (
     template_sources,
 )
 from newsdesk.site.search import search_page, update_search_index
-from newsdesk.site.state import LEGACY_MANIFEST, STATE_FILE, BuildState
+from newsdesk.site.state import LEGACY_MANIFEST, STATE_FILE, BuildState, parse_time, time_key
 from newsdesk.site.status import STATUS_HTML, STATUS_JSON, write_status
 from newsdesk.site.write import OutputFolder, flush_to_disk, read_legacy_manifest, remove_stale, write_atomic
 from newsdesk.store.base import Store
@@ -262,20 +262,35 @@ def _write_articles(pages: Iterator[ArticlePage], output: Path, site: SiteConfig
     collect(0)
 
 
-def _feed_files(store: Store, spec: FeedSpec, site: SiteConfig, env: jinja2.Environment,
-                now: datetime | None) -> list[tuple[str, bytes]]:
-    entries: list[tuple[StoredArticle, FeedEntry]] = []
-    found = store.get_articles([ref.key for ref in spec.entries])  # one query for the feed, not one per entry
-    for ref in spec.entries:
+def _feed_entries(store: Store, state: BuildState, refs: tuple[ArticleRef, ...], site: SiteConfig,
+                  made: list[tuple[str, str, int, str, str]]) -> list[tuple[datetime, FeedEntry]]:
+    """The entries of a feed, newest first: from the state's cache, or made from the stored articles
+    (added to `made`, which the build caches with its final commit)."""
+    cached = state.entries([ref.key for ref in refs])
+    missing = [ref.key for ref in refs if cached.get(ref.key, (0, ""))[:2] != (ref.revision, ref.path)]
+    found = store.get_articles(missing) if missing else {}  # one query for the feed's new entries
+    entries: list[tuple[datetime, FeedEntry]] = []
+    for ref in refs:
         stored = found.get(ref.key)
         if stored is not None:
-            entries.append((stored, feed_entry(stored, ref.path, site)))
+            entry, updated = feed_entry(stored, ref.path, site), entry_updated(stored)
+            made.append((ref.source, ref.id, ref.revision, ref.path,
+                         json.dumps([time_key(updated), *(getattr(entry, f.name) for f in fields(FeedEntry))],
+                                    ensure_ascii=False)))
+            entries.append((updated, entry))
+        elif ref.key in cached and ref.key not in missing:
+            moment, *values = json.loads(cached[ref.key][2])
+            entries.append((parse_time(moment), FeedEntry(*values)))
+    return entries
+
+
+def _feed_files(store: Store, state: BuildState, spec: FeedSpec, site: SiteConfig, env: jinja2.Environment,
+                now: datetime | None, made: list[tuple[str, str, int, str, str]]) -> list[tuple[str, bytes]]:
+    entries = _feed_entries(store, state, spec.entries, site, made)
     atom = atom_feed(entries, site, now, path=spec.atom_path, title=spec.title, home_path=spec.home_path)
     return [(spec.atom_path, render(env, "feed.xml", atom)),
             (spec.json_path, json_feed(entries, site, path=spec.json_path, title=spec.title,
                                        home_path=spec.home_path))]
-
-
 
 
 class _Build:
@@ -293,9 +308,17 @@ class _Build:
         self.todo: dict[str, str] = {}  # path -> key of the files this build rendered
         self.planned: set[str] = set()  # every path planned (only kept when the whole site is planned)
         self.stale: set[str] = set()
+        self.entries: list[tuple[str, str, int, str, str]] = []  # feed entries made this build, cached at the end
+        self._lap = time.perf_counter()
 
     def key(self, *parts: object) -> str:
         return digest(self.salt, *parts)
+
+    def lap(self, phase: str) -> None:
+        """Log how long a phase took (`-vv` shows where a build's time goes)."""
+        moment = time.perf_counter()
+        log.debug("build: %s %.3f s", phase, moment - self._lap)
+        self._lap = moment
 
     def tick(self, count: int = 1) -> None:
         self.tally.done += count
@@ -345,6 +368,7 @@ class _Build:
         except BaseException:
             state.rollback()
             raise
+        self.lap("plan refs" if touched is None else f"apply {len(touched.keys)} changes")
 
         counts = state.category_counts()
         titles = {slug: outlet_title(name) for slug, name in outlet_names(store, state, site, counts).items()}
@@ -360,9 +384,13 @@ class _Build:
             self.tally.total = total_refs if touched is None else 0
             if self.progress is not None:
                 self.progress(0, self.tally.total)
+            self.lap("outlets and days")
             self._small_files(titles, counts, days, total_refs, touched)
+            self.lap("small files and sitemaps")
             self._list_pages(titles, links, counts, days, day_counts, touched)
+            self.lap("list pages and feeds")
             self._articles(titles, touched, pool)
+            self.lap("article pages")
             searched = update_search_index(
                 store, _StateDays(state, day_counts), site.tz, self.output,
                 render(self.env, "search.html", search_page(self.chrome)),
@@ -370,6 +398,7 @@ class _Build:
                 pool=pool if pool.workers > 1 else None, in_flight=pool.workers)
         finally:
             pool.close()
+        self.lap("search index")
         status = write_status(store, site)  # health page, see site/status.py
         for path in status:
             self.todo[path] = "status"
@@ -390,6 +419,7 @@ class _Build:
         try:
             state.forget(stale)
             state.set_keys(self.todo.items())
+            state.put_entries(self.entries)
             state.put("seq", str(upto))
             state.put("salt", self.salt)
             state.put("store", store_id)
@@ -399,6 +429,7 @@ class _Build:
         except BaseException:
             state.rollback()
             raise
+        self.lap("stale files, flush and state")
         _drop_legacy_manifest(self.output)
         if self.progress is not None:
             self.progress(self.tally.total, self.tally.total)
@@ -452,7 +483,7 @@ class _Build:
         todo = set(self.wanted(keyed))
         for feed in feeds:
             if feed.atom_path in todo or feed.json_path in todo:
-                for path, data in _feed_files(self.store, feed, self.site, self.env, self.now):
+                for path, data in _feed_files(self.store, self.state, feed, self.site, self.env, self.now, self.entries):
                     self.put(path, data, feed.key)
 
     def _list_pages(self, titles: dict[str, str], links: dict[str, OutletLink], counts: dict[str, int],

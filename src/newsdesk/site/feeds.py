@@ -107,12 +107,13 @@ def feed_entry(stored: StoredArticle, page_path: str, site: SiteConfig) -> FeedE
     )
 
 
-def atom_feed(entries: list[tuple[StoredArticle, FeedEntry]], site: SiteConfig,
+def atom_feed(entries: list[tuple[datetime, FeedEntry]], site: SiteConfig,
               now: datetime | None = None, *, path: str = ATOM, title: str | None = None,
               home_path: str = "") -> AtomFeed:
-    """One Atom feed at `path`; `updated` is the newest entry's, so an unchanged store gives identical bytes."""
+    """One Atom feed at `path` over (entry_updated, entry) pairs; `updated` is the newest entry's,
+    so an unchanged store gives identical bytes."""
     if entries:
-        updated = max(entry_updated(stored) for stored, _ in entries)
+        updated = max(moment for moment, _ in entries)
     else:
         updated = now or _EPOCH
     return AtomFeed(
@@ -128,7 +129,7 @@ def atom_feed(entries: list[tuple[StoredArticle, FeedEntry]], site: SiteConfig,
     )
 
 
-def json_feed(entries: list[tuple[StoredArticle, FeedEntry]], site: SiteConfig, *, path: str,
+def json_feed(entries: list[tuple[datetime, FeedEntry]], site: SiteConfig, *, path: str,
               title: str, home_path: str = "") -> bytes:
     """A JSON Feed 1.1 document (https://jsonfeed.org/version/1.1) of the same entries."""
     items: list[dict[str, object]] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+from functools import lru_cache
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
@@ -140,6 +141,7 @@ def outlet_json_path(slug: str) -> str:
     return f"category/{slug}.json"
 
 
+@lru_cache(maxsize=8192)  # an outlet's newest articles are on its entry page and its last numbered page
 def list_item(ref: ArticleRef, tz: tzinfo) -> ListItem:
     """How a list shows one article."""
     local = ref.published_at.astimezone(tz)

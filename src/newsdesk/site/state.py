@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = ".newsdesk-build.db"
 LEGACY_MANIFEST = ".newsdesk-manifest.json"  # the JSON manifest of earlier versions, replaced by STATE_FILE
-_FORMAT = "1"  # bump when the tables change: an older state file is then rebuilt from the store
+_FORMAT = "2"  # bump when the tables change: an older state file is then rebuilt from the store
 _PER_QUERY = 500  # keys per IN (...) list
 
 _SCHEMA = (
@@ -54,6 +54,18 @@ _SCHEMA = (
     "CREATE INDEX refs_by_time ON refs (published, source, id) WHERE owner = 1",
     "CREATE INDEX refs_by_path ON refs (path)",
     "CREATE INDEX refs_by_story ON refs (story) WHERE story != ''",
+    # feed entries as made last time, by article version and page: a feed update reuses all but
+    # the new ones instead of re-reading 50 bodies (cleared whenever the settings change)
+    """
+    CREATE TABLE entries (
+        source    TEXT    NOT NULL,
+        id        TEXT    NOT NULL,
+        revision  INTEGER NOT NULL,
+        path      TEXT    NOT NULL,
+        entry     TEXT    NOT NULL,
+        PRIMARY KEY (source, id)
+    ) WITHOUT ROWID
+    """,
 )
 
 # what the planner reads back; `RefRow` in this order
@@ -200,10 +212,20 @@ class BuildState:
     # ------------------------------------------------------------ refs
 
     def clear_refs(self) -> None:
-        """Forget every ref (a full re-plan inserts them all again)."""
+        """Forget every ref and cached feed entry (a full re-plan inserts them all again)."""
         self._run("DELETE FROM refs")
+        self._run("DELETE FROM entries")
 
-    def _old(self, keys: Collection[tuple[str, str]], extra: str) -> dict[tuple[str, str], Any]:
+    def entries(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str, str]]:
+        """Cached feed entries: key -> (revision, page path, entry text)."""
+        return {key: (row[2], row[3], row[4]) for key, row in self._by_key("entries", "revision, path, entry", keys).items()}
+
+    def put_entries(self, rows: Iterable[tuple[str, str, int, str, str]]) -> None:
+        """Cache feed entries: (source, id, revision, path, entry text)."""
+        self._many("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?)", rows)
+
+    def _by_key(self, table: str, columns: str, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+        """Rows of `table` (whose first two columns are source, id) for many keys, a query per source and 500."""
         found: dict[tuple[str, str], Any] = {}
         by_source: dict[str, list[str]] = {}
         for source, article_id in keys:
@@ -212,10 +234,13 @@ class BuildState:
             for start in range(0, len(ids), _PER_QUERY):
                 chunk = ids[start:start + _PER_QUERY]
                 marks = ",".join("?" * len(chunk))
-                for row in self._all(f"SELECT {REF_COLUMNS}, {extra} FROM refs"
+                for row in self._all(f"SELECT source, id, {columns} FROM {table}"
                                      f" WHERE source = ? AND id IN ({marks})", [source, *chunk]):
                     found[(row[0], row[1])] = row
         return found
+
+    def _old(self, keys: Collection[tuple[str, str]], extra: str) -> dict[tuple[str, str], Any]:
+        return self._by_key("refs", f"outlet, category, title, published, revision, path, {extra}", keys)
 
     def old_refs(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], tuple[RefRow, str, int, str]]:
         """The recorded ref of each key, with its day, owner flag and story."""
