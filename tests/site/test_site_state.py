@@ -108,3 +108,16 @@ def test_a_folder_built_by_an_earlier_version_is_taken_over(store: SqliteStore, 
     assert (site.output / "mine.html").read_text() == "the user's own file"
     assert not (site.output / ".newsdesk-manifest.json").exists()
     assert (site.output / STATE_FILE).is_file()
+
+
+def test_cached_feed_entries_stay_bounded_by_the_feeds(store: SqliteStore, site: SiteConfig) -> None:
+    import sqlite3
+
+    site = replace(site, feed_entries=3)
+    for step in range(6):
+        store.upsert([article(f"E{step}-{n}", step * 60 + n, n % len(OUTLETS)) for n in range(6)],
+                     SEEN + timedelta(minutes=step))
+        build_site(store, site)
+    with sqlite3.connect(site.output / STATE_FILE) as conn:
+        cached = conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+    assert 0 < cached <= len(OUTLETS) * 3  # 36 articles were stored; only what the feeds show is kept

@@ -263,7 +263,7 @@ def _write_articles(pages: Iterator[ArticlePage], output: Path, site: SiteConfig
 
 
 def _feed_entries(store: Store, state: BuildState, refs: tuple[ArticleRef, ...], site: SiteConfig,
-                  made: list[tuple[str, str, int, str, str]]) -> list[tuple[datetime, FeedEntry]]:
+                  made: list[tuple[str, str, int, str, str, str, str]]) -> list[tuple[datetime, FeedEntry]]:
     """The entries of a feed, newest first: from the state's cache, or made from the stored articles
     (added to `made`, which the build caches with its final commit)."""
     cached = state.entries([ref.key for ref in refs])
@@ -276,7 +276,7 @@ def _feed_entries(store: Store, state: BuildState, refs: tuple[ArticleRef, ...],
             entry, updated = feed_entry(stored, ref.path, site), entry_updated(stored)
             made.append((ref.source, ref.id, ref.revision, ref.path,
                          json.dumps([time_key(updated), *(getattr(entry, f.name) for f in fields(FeedEntry))],
-                                    ensure_ascii=False)))
+                                    ensure_ascii=False), ref.category, time_key(ref.published_at)))
             entries.append((updated, entry))
         elif ref.key in cached and ref.key not in missing:
             moment, *values = json.loads(cached[ref.key][2])
@@ -285,7 +285,7 @@ def _feed_entries(store: Store, state: BuildState, refs: tuple[ArticleRef, ...],
 
 
 def _feed_files(store: Store, state: BuildState, spec: FeedSpec, site: SiteConfig, env: jinja2.Environment,
-                now: datetime | None, made: list[tuple[str, str, int, str, str]]) -> list[tuple[str, bytes]]:
+                now: datetime | None, made: list[tuple[str, str, int, str, str, str, str]]) -> list[tuple[str, bytes]]:
     entries = _feed_entries(store, state, spec.entries, site, made)
     atom = atom_feed(entries, site, now, path=spec.atom_path, title=spec.title, home_path=spec.home_path)
     return [(spec.atom_path, render(env, "feed.xml", atom)),
@@ -308,7 +308,10 @@ class _Build:
         self.todo: dict[str, str] = {}  # path -> key of the files this build rendered
         self.planned: set[str] = set()  # every path planned (only kept when the whole site is planned)
         self.stale: set[str] = set()
-        self.entries: list[tuple[str, str, int, str, str]] = []  # feed entries made this build, cached at the end
+        self.entries: list[tuple[str, str, int, str, str, str, str]] = []  # feed entries made, cached at the end
+        self.floors: list[tuple[str, str, str, str]] = []  # per outlet feed: its oldest entry (older ones go)
+        self.total_refs = 0
+        self.recorded_counts = ""
         self._lap = time.perf_counter()
 
     def key(self, *parts: object) -> str:
@@ -370,14 +373,13 @@ class _Build:
             raise
         self.lap("plan refs" if touched is None else f"apply {len(touched.keys)} changes")
 
-        counts = state.category_counts()
+        counts, day_counts = self._counts(touched)
         titles = {slug: outlet_title(name) for slug, name in outlet_names(store, state, site, counts).items()}
         if digest(titles) != state.get("titles"):
             touched = None  # an outlet's name is on all its pages
         links = outlet_links(titles, counts)
-        day_counts = state.day_counts()
         days = sorted(day_counts)
-        total_refs = state.total()
+        total_refs = self.total_refs = sum(counts.values())
 
         pool = _Pool(site.workers or os.cpu_count() or 1)
         try:
@@ -420,6 +422,8 @@ class _Build:
             state.forget(stale)
             state.set_keys(self.todo.items())
             state.put_entries(self.entries)
+            state.prune_entries(self.floors)
+            state.put("counts", self.recorded_counts)
             state.put("seq", str(upto))
             state.put("salt", self.salt)
             state.put("store", store_id)
@@ -437,6 +441,23 @@ class _Build:
         del searched
         return BuildReport(written=self.tally.written, unchanged=unchanged, removed=removed,
                            articles=total_refs, elapsed_s=time.monotonic() - started, output=str(self.output))
+
+    def _counts(self, touched: Touched | None) -> tuple[dict[str, int], dict[str, int]]:
+        """Page-owning articles per outlet and per day: counted afresh for a whole-site plan, else the
+        recorded counts moved by what the changes added and took away (a count is a scan at 100,000)."""
+        state = self.state
+        recorded = state.get("counts")
+        if touched is None or recorded is None:
+            counts, day_counts = state.category_counts(), state.day_counts()
+        else:
+            counts, day_counts = json.loads(recorded)
+            for totals, growth in ((counts, touched.growth), (day_counts, touched.day_growth)):
+                for name, change in growth.items():
+                    totals[name] = totals.get(name, 0) + change
+                    if totals[name] <= 0:
+                        del totals[name]
+        self.recorded_counts = json.dumps([counts, day_counts], ensure_ascii=False, sort_keys=True)
+        return counts, day_counts
 
     # ------------------------------------------------------------ parts
 
@@ -459,7 +480,7 @@ class _Build:
             self.stale.update(path for path in recorded
                               if path != _chunk_path(0) and _chunk_number(path) > chunks)
         for number in range(first, chunks):
-            paths = state.oldest_from(number * SITEMAP_CHUNK, SITEMAP_CHUNK)
+            paths = state.oldest_from(number * SITEMAP_CHUNK, SITEMAP_CHUNK, total)
             generated.append((_chunk_path(number + 1), _urlset(urls.absolute(site.base_url, p) for p in paths)))
         keyed = [(path, digest(data)) for path, data in generated]
         if MANIFEST_NAMES & {path for path, _ in keyed}:
@@ -508,7 +529,11 @@ class _Build:
             tail = [ref_of(row) for row in state.members(slug, tail_start(count, first, per))]
             outlet = self._outlet_name(slug, titles)
             self._specs(outlet_pages(slug, outlet, titles[slug], tail, count, first, site, chrome, key))
-            self._feeds([outlet_feed(state, slug, titles[slug], site, key)])
+            feed = outlet_feed(state, slug, titles[slug], site, key)
+            self._feeds([feed])
+            if len(feed.entries) == site.feed_entries:
+                oldest = feed.entries[-1]
+                self.floors.append((slug, time_key(oldest.published_at), oldest.source, oldest.id))
         if touched is None:
             wanted_days = set(days)
         else:
@@ -567,7 +592,7 @@ class _Build:
                         batch = []
                 yield from self._article_batch(batch, tz, chrome)
 
-        count = state.total() if touched is None else len(refs)
+        count = self.total_refs if touched is None else len(refs)
         _write_articles(pages(), self.output, site, self.salt, count, self.tally, self.tick, pool)
 
     def _article_batch(self, batch: list[tuple[ArticleRef, ArticleNav, str]], tz: tzinfo,

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import calendar
 import logging
-from functools import lru_cache
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
+from functools import lru_cache
 
 from newsdesk import urls
 from newsdesk.config import SiteConfig
@@ -235,6 +235,7 @@ class Touched:
     old_paths: set[str] = field(default_factory=set)  # pages an article owned before the change
     stories: set[str] = field(default_factory=set)  # stories an article left or joined
     growth: dict[str, int] = field(default_factory=dict)  # per outlet: page-owning articles gained (or lost)
+    day_growth: dict[str, int] = field(default_factory=dict)  # the same per day
 
     def record(self, row: RefRow, day: str, side: int) -> None:
         """Note one side of a page-owning article's change: -1 before it, +1 after it."""
@@ -243,6 +244,7 @@ class Touched:
         self.days.add(day)
         self.positions.append((category, published, source, article_id))
         self.growth[category] = self.growth.get(category, 0) + side
+        self.day_growth[day] = self.day_growth.get(day, 0) + side
 
 
 def apply_changes(store: Store, state: BuildState, site: SiteConfig, heads: list[ArticleHead]) -> Touched:

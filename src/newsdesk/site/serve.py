@@ -19,7 +19,7 @@ class _SiteHandler(SimpleHTTPRequestHandler):
                       ".json": "application/json; charset=utf-8", ".css": "text/css; charset=utf-8",
                       ".js": "text/javascript; charset=utf-8", ".txt": "text/plain; charset=utf-8"}
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass  # one line per request would drown the demo's own output
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = ".newsdesk-build.db"
 LEGACY_MANIFEST = ".newsdesk-manifest.json"  # the JSON manifest of earlier versions, replaced by STATE_FILE
-_FORMAT = "2"  # bump when the tables change: an older state file is then rebuilt from the store
+_FORMAT = "3"  # bump when the tables change: an older state file is then rebuilt from the store
 _PER_QUERY = 500  # keys per IN (...) list
 
 _SCHEMA = (
@@ -58,14 +58,17 @@ _SCHEMA = (
     # the new ones instead of re-reading 50 bodies (cleared whenever the settings change)
     """
     CREATE TABLE entries (
-        source    TEXT    NOT NULL,
-        id        TEXT    NOT NULL,
-        revision  INTEGER NOT NULL,
-        path      TEXT    NOT NULL,
-        entry     TEXT    NOT NULL,
+        source     TEXT    NOT NULL,
+        id         TEXT    NOT NULL,
+        revision   INTEGER NOT NULL,
+        path       TEXT    NOT NULL,
+        entry      TEXT    NOT NULL,
+        category   TEXT    NOT NULL,
+        published  TEXT    NOT NULL,
         PRIMARY KEY (source, id)
     ) WITHOUT ROWID
     """,
+    "CREATE INDEX entries_by_category ON entries (category, published, source, id)",
 )
 
 # what the planner reads back; `RefRow` in this order
@@ -92,8 +95,10 @@ class BuildState:
 
     def _open(self) -> sqlite3.Connection:
         for attempt in (1, 2):
+            conn: sqlite3.Connection | None = None
             try:
                 conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA busy_timeout = 10000")
                 conn.execute("PRAGMA journal_mode = DELETE")  # no -wal/-shm files left beside the pages
                 conn.execute("PRAGMA synchronous = FULL")  # a committed manifest survives a power cut
                 tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -111,6 +116,8 @@ class BuildState:
                 reason = "from another version of newsdesk"
             except sqlite3.DatabaseError as exc:
                 reason = f"unreadable ({exc})"
+                if conn is not None:
+                    conn.close()
             if attempt == 2:
                 break
             # the state is only a cache of what the store and the folder say: start it afresh
@@ -121,7 +128,7 @@ class BuildState:
                     Path(f"{self.path}{suffix}").unlink(missing_ok=True)
                 except OSError as exc:
                     raise OutputError(f"{self.path}: cannot replace the build state: {exc.strerror or exc}") from exc
-        raise OutputError(f"{self.path}: cannot open the build state")
+        raise OutputError(f"{self.path}: cannot open the build state: {reason}")
 
     def close(self) -> None:
         """Close the file (a transaction still open is rolled back)."""
@@ -220,9 +227,16 @@ class BuildState:
         """Cached feed entries: key -> (revision, page path, entry text)."""
         return {key: (row[2], row[3], row[4]) for key, row in self._by_key("entries", "revision, path, entry", keys).items()}
 
-    def put_entries(self, rows: Iterable[tuple[str, str, int, str, str]]) -> None:
-        """Cache feed entries: (source, id, revision, path, entry text)."""
-        self._many("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?)", rows)
+    def put_entries(self, rows: Iterable[tuple[str, str, int, str, str, str, str]]) -> None:
+        """Cache feed entries: (source, id, revision, path, entry text, category, published)."""
+        self._many("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def prune_entries(self, floors: Iterable[tuple[str, str, str, str]]) -> None:
+        """Drop cached entries of an outlet older than its feed's oldest (category, published, source, id).
+
+        Every feed entry of the site's feed is also among its outlet's newest, so these are in no feed.
+        """
+        self._many("DELETE FROM entries WHERE category = ? AND (published, source, id) < (?, ?, ?)", floors)
 
     def _by_key(self, table: str, columns: str, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Any]:
         """Rows of `table` (whose first two columns are source, id) for many keys, a query per source and 500."""
@@ -289,10 +303,16 @@ class BuildState:
         return self._all(f"SELECT {REF_COLUMNS} FROM refs WHERE owner = 1"
                          " ORDER BY published DESC, source DESC, id DESC LIMIT ? OFFSET ?", (limit, offset))
 
-    def oldest_from(self, offset: int, limit: int) -> list[str]:
-        """Page paths of the refs oldest first, from position `offset`."""
-        return [r[0] for r in self._all("SELECT path FROM refs WHERE owner = 1"
-                                        " ORDER BY published, source, id LIMIT ? OFFSET ?", (limit, offset))]
+    def oldest_from(self, offset: int, limit: int, total: int) -> list[str]:
+        """Page paths of the `total` refs oldest first, from position `offset`."""
+        if offset * 2 < total:
+            return [r[0] for r in self._all("SELECT path FROM refs WHERE owner = 1"
+                                            " ORDER BY published, source, id LIMIT ? OFFSET ?", (limit, offset))]
+        # counted from the newest end: the chunk that changes is nearly always the newest
+        skip = max(total - offset - limit, 0)
+        rows = self._all("SELECT path FROM refs WHERE owner = 1 ORDER BY published DESC, source DESC, id DESC"
+                         " LIMIT ? OFFSET ?", (total - offset - skip, skip))
+        return [r[0] for r in reversed(rows)]
 
     def rank(self, published: str, source: str, article_id: str, total: int, category: str | None = None) -> int:
         """How many of the `total` page-owning refs (of `category`, or of the site) sort before this position."""

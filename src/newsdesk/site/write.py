@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import re
-import tempfile
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -23,6 +24,30 @@ def _problem(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_NEEDS_CHMOD = bool(_FILE_MODE & _umask())  # a umask like 077 would hide pages from the web server
+_TEMP_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
+
+
+def _temp_file(path: Path) -> tuple[int, str]:
+    """A new temp file beside `path`, created readable by all (as mkstemp, minus its 0600 and a chmod)."""
+    for _ in range(100):
+        name = f"{path.parent}/.{path.name}.{''.join(random.choices(_TEMP_CHARS, k=8))}.tmp"
+        try:
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, _FILE_MODE)
+        except FileExistsError:
+            continue
+        if _NEEDS_CHMOD:
+            os.fchmod(fd, _FILE_MODE)
+        return fd, name
+    raise FileExistsError(f"no free temp file name beside {path}")
+
+
 def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> bool:
     """Put `data` at `path` via a temp file and rename; False (file untouched) when identical.
 
@@ -32,22 +57,25 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> bool:
     file or its folder cannot be written.
     """
     try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
+        found = os.stat(path)
     except FileNotFoundError:
-        pass
-    except IsADirectoryError as exc:
-        raise OutputError(f"{path}: is a folder, expected a file") from exc
+        found = None
     except OSError as exc:
         raise OutputError(f"{path}: cannot read: {_problem(exc)}") from exc
-    if path.is_dir():
-        raise OutputError(f"{path}: is a folder, expected a file")
+    if found is not None:
+        if stat.S_ISDIR(found.st_mode):
+            raise OutputError(f"{path}: is a folder, expected a file")
+        try:
+            if found.st_size == len(data) and path.read_bytes() == data:
+                return False
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot read: {_problem(exc)}") from exc
     try:
         try:
-            fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            fd, temp_name = _temp_file(path)
         except FileNotFoundError:  # the folder is new: make it only then (a mkdir per file cost ~8%)
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            fd, temp_name = _temp_file(path)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write: {_problem(exc)}") from exc
     try:
@@ -56,7 +84,6 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> bool:
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
-        os.chmod(temp_name, _FILE_MODE)
         os.replace(temp_name, path)
     except OSError as exc:
         try:
