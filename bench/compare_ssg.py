@@ -5,7 +5,8 @@ usage: python bench/compare_ssg.py [--sizes 1000,10000,100000] [--tools newsdesk
 For each size N the script writes N articles over 300 outlets once, in three forms: a newsdesk
 store plus newsdesk.toml, a Hugo site (bench/ssg/hugo + content/posts/*.html) and a Jekyll site
 (bench/ssg/jekyll + _posts/*.html + one page per outlet). Each tool then makes a full build, gets
-the same 100 new articles (in 100 different outlets) and builds again. Every build is a separate
+the same 100 new articles (in 100 different outlets) and builds again, three times in a row (the
+median is reported, each round's time is in the JSON). Every build is a separate
 process (`python -m newsdesk --config X build`, the Hugo binary, /usr/bin/jekyll); its wall time
 and peak RSS come from os.wait4, so memory is measured the same way for all three (for newsdesk's
 worker processes this is the largest single process, as for the others). Jekyll is skipped at a
@@ -39,6 +40,7 @@ HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "ssg"
 OUTLETS = 300
 NEW_ARTICLES = 100
+REPEATS = 3  # incremental rounds per size and tool (Jekyll: 1)
 JEKYLL_LIMIT_S = 600.0
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 _PLACES = ["南方", "北方", "东方", "西部", "中原", "华夏", "江南", "岭南", "海峡", "长江",
@@ -130,11 +132,16 @@ class Run:
     finished: bool
 
 
+# an installed newsdesk has its bytecode compiled (pip does it); a sandbox that sets this
+# would make every newsdesk run compile its modules from source first (~50 ms)
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def measure(cmd: list[str], cwd: Path, timeout_s: float | None = None) -> Run:
     """Run `cmd`, wait with os.wait4 for its rusage; kill its process group after `timeout_s`."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True, env=_ENV)
     assert proc.stdout is not None
     os.set_blocking(proc.stdout.fileno(), False)
     errors = b""
@@ -209,12 +216,17 @@ def bench_size(n: int, tools: list[str], work: Path, jekyll_estimate_s: float | 
             yield {"tool": tool, "articles": n, "note": f"stopped after {full.seconds:.0f} s (> 10 min)"}
             continue
         html, files = count_pages(out)
-        writers[tool](root, n, NEW_ARTICLES)
-        incr = measure(incr_cmd, root, limit)
+        # the same +100 several times in a row (continuing the timeline); the median is reported
+        rounds: list[Run] = []
+        for number in range(REPEATS if tool != "jekyll" else 1):
+            writers[tool](root, n + number * NEW_ARTICLES, NEW_ARTICLES)
+            rounds.append(measure(incr_cmd, root, limit))
+        incr = sorted(rounds, key=lambda r: r.seconds)[len(rounds) // 2]
         row: dict[str, object] = {"tool": tool, "articles": n, "corpus_write_s": round(write_s, 2),
                      "full_s": round(full.seconds, 2), "incremental_s": round(incr.seconds, 2),
                      "peak_mb": round(max(full.peak_mb, incr.peak_mb)), "full_peak_mb": round(full.peak_mb),
                      "incr_peak_mb": round(incr.peak_mb), "html_pages": html, "files": files,
+                     "incremental_rounds_s": [round(r.seconds, 2) for r in rounds],
                      "pages_per_s": round(html / full.seconds)}
         shutil.rmtree(root, ignore_errors=True)
         yield row

@@ -63,6 +63,7 @@ from newsdesk.site.plan import (
 from newsdesk.site.render import (
     SEARCH_BOX,
     ArticleJob,
+    CodeCache,
     environment,
     has_template,
     render,
@@ -232,13 +233,15 @@ class _Pool:
 
 
 def _write_articles(pages: Iterator[ArticlePage], output: Path, site: SiteConfig, salt: str, count: int,
-                    tally: _Tally, tick: Callable[[int], None], pool: _Pool) -> None:
+                    tally: _Tally, tick: Callable[[int], None], pool: _Pool, env: jinja2.Environment,
+                    folder: OutputFolder) -> None:
     """Render and write article pages, in worker processes when there are many."""
     if pool.workers < 2 or count < _PARALLEL_FROM:
-        for page in pages:
-            written, unchanged = render_articles(ArticleJob(output, site.theme, (page,), salt))
-            tally.written += written
-            tally.unchanged += unchanged
+        for page in pages:  # in this process, with the build's own (cached) templates
+            if write_atomic(folder.resolve(page.nav.path), render(env, "article.html", page), durable=False):
+                tally.written += 1
+            else:
+                tally.unchanged += 1
             tick(1)
         return
     pending: list[Future[tuple[int, int]]] = []
@@ -300,7 +303,7 @@ class _Build:
                  progress: Progress | None, now: datetime | None) -> None:
         self.store, self.site, self.state, self.full, self.progress, self.now = store, site, state, full, progress, now
         self.output = Path(site.output)
-        self.env = _environment(site.theme)
+        self.env = environment(site.theme, CodeCache(state.template_code, state.put_template_code))
         self.chrome = _chrome(site)
         self.salt = _salt(site, self.env, self.chrome)
         self.folder = OutputFolder(self.output)
@@ -593,7 +596,8 @@ class _Build:
                 yield from self._article_batch(batch, tz, chrome)
 
         count = self.total_refs if touched is None else len(refs)
-        _write_articles(pages(), self.output, site, self.salt, count, self.tally, self.tick, pool)
+        _write_articles(pages(), self.output, site, self.salt, count, self.tally, self.tick, pool, self.env,
+                        self.folder)
 
     def _article_batch(self, batch: list[tuple[ArticleRef, ArticleNav, str]], tz: tzinfo,
                        chrome: Chrome) -> Iterator[ArticlePage]:

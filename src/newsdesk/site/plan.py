@@ -40,6 +40,7 @@ from newsdesk.site.pages import (
     digest,
 )
 from newsdesk.site.state import BuildState, RefRow, parse_time, time_key
+from newsdesk.site.write import OutputFolder
 from newsdesk.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -150,10 +151,10 @@ def list_item(ref: ArticleRef, tz: tzinfo) -> ListItem:
                     time_text=f"{local:%Y-%m-%d %H:%M}", time_iso=local.isoformat(timespec="seconds"))
 
 
-def _fits(site: SiteConfig, path: str) -> bool:
+def _fits(folder: OutputFolder, path: str) -> bool:
     """Whether `path` stays inside the output folder; logs why not."""
     try:
-        urls.resolve_inside(site.output, path)
+        folder.resolve(path)
     except OutputError as exc:
         log.warning("skipping a page: %s", exc)
         return False
@@ -168,6 +169,7 @@ class _Rows:
 
     def __init__(self, site: SiteConfig) -> None:
         self.site = site
+        self._folder = OutputFolder(site.output)
         self._safe: dict[str, bool] = {}
 
     def safe(self, category: str, sample: ArticleHead) -> bool:
@@ -176,8 +178,8 @@ class _Rows:
         if found is None:
             tz = self.site.tz
             found = self._safe[category] = (
-                _fits(self.site, urls.post_path(category, sample.published_at, sample.id, tz))
-                and _fits(self.site, urls.category_path(category)))
+                _fits(self._folder, urls.post_path(category, sample.published_at, sample.id, tz))
+                and _fits(self._folder, urls.category_path(category)))
         return found
 
     def row(self, head: ArticleHead,
@@ -373,7 +375,8 @@ def story_reports(store: Store, state: BuildState) -> dict[tuple[str, str], tupl
 
 def outlet_names(store: Store, state: BuildState, site: SiteConfig, counts: dict[str, int]) -> dict[str, str]:
     """Outlet slug -> outlet name for every outlet page: as the store assigned the slug."""
-    names = {info.slug: info.outlet for info in store.categories() if _fits(site, urls.category_path(info.slug))}
+    folder = OutputFolder(site.output)
+    names = {info.slug: info.outlet for info in store.categories() if _fits(folder, urls.category_path(info.slug))}
     for slug in counts:
         if slug not in names:
             newest = state.newest_in(slug, 1)

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = ".newsdesk-build.db"
 LEGACY_MANIFEST = ".newsdesk-manifest.json"  # the JSON manifest of earlier versions, replaced by STATE_FILE
-_FORMAT = "3"  # bump when the tables change: an older state file is then rebuilt from the store
+_FORMAT = "4"  # bump when the tables change: an older state file is then rebuilt from the store
 _PER_QUERY = 500  # keys per IN (...) list
 
 _SCHEMA = (
@@ -69,6 +69,8 @@ _SCHEMA = (
     ) WITHOUT ROWID
     """,
     "CREATE INDEX entries_by_category ON entries (category, published, source, id)",
+    # compiled templates (Jinja bytecode, checked against each template's source by Jinja itself)
+    "CREATE TABLE templates (key TEXT PRIMARY KEY, code BLOB NOT NULL) WITHOUT ROWID",
 )
 
 # what the planner reads back; `RefRow` in this order
@@ -181,6 +183,15 @@ class BuildState:
         """Record a setting (inside the caller's transaction, if any)."""
         self._run("INSERT INTO meta VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                   (name, value))
+
+    def template_code(self, key: str) -> bytes | None:
+        """Cached compiled code of a template."""
+        rows = self._all("SELECT code FROM templates WHERE key = ?", (key,))
+        return bytes(rows[0][0]) if rows else None
+
+    def put_template_code(self, key: str, code: bytes) -> None:
+        """Cache compiled code of a template."""
+        self._run("INSERT OR REPLACE INTO templates VALUES (?, ?)", (key, code))
 
     # ------------------------------------------------------------ files (the manifest)
 
