@@ -22,6 +22,13 @@ class _SiteHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass  # one line per request would drown the demo's own output
 
+    def send_head(self):  # type: ignore[no-untyped-def]  # typeshed leaves it untyped
+        # dot files are bookkeeping (the build state, temp files), never pages
+        if any(part.startswith(".") for part in self.path.split("?", 1)[0].split("/")):
+            self.send_error(404)
+            return None
+        return super().send_head()
+
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         page = Path(self.directory) / "404.html"
         if code == 404 and page.is_file():
