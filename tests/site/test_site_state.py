@@ -121,3 +121,29 @@ def test_cached_feed_entries_stay_bounded_by_the_feeds(store: SqliteStore, site:
     with sqlite3.connect(site.output / STATE_FILE) as conn:
         cached = conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
     assert 0 < cached <= len(OUTLETS) * 3  # 36 articles were stored; only what the feeds show is kept
+
+
+def test_a_worker_renders_the_outlets_and_the_tree_is_the_same(store: SqliteStore, site: SiteConfig,
+                                                               tmp_path: Path) -> None:
+    from newsdesk.models import Article
+
+    from newsdesk.site.build import _PARALLEL_OUTLETS
+
+    outlets = _PARALLEL_OUTLETS + 5
+
+    def item(n: int) -> Article:
+        return replace(article(f"W{n}", n * 13), source=f"源{n % outlets}", outlet=f"媒体{n % outlets}",
+                       category=f"outlet{n % outlets}")
+
+    site = replace(site, per_page=4, feed_entries=3, workers=2)
+    store.upsert([item(n) for n in range(outlets * 3)], SEEN)
+    build_site(store, site)  # the whole site: outlets in a worker, articles in-process (few)
+    serial = replace(site, workers=1, output=tmp_path / "serial")
+    build_site(store, serial)
+    assert tree(site.output) == tree(serial.output)
+    store.upsert([item(n) for n in range(outlets * 3, outlets * 4)], SEEN + timedelta(hours=1))
+    report = build_site(store, site)  # every outlet touched: the worker again, now an update
+    assert report.written > outlets * 2
+    build_site(store, serial, full=True)
+    assert tree(site.output) == tree(serial.output)
+    assert build_site(store, site).written == 0
