@@ -86,3 +86,19 @@ def test_remove_stale_leaves_a_folder_that_was_listed_as_a_file(tmp_path: Path) 
     (tmp_path / "now-a-folder" / "user.txt").write_text("mine")
     assert remove_stale(tmp_path, {"now-a-folder"}) == 0
     assert (tmp_path / "now-a-folder" / "user.txt").exists()
+
+
+def test_output_folder_refuses_a_symlinked_folder_that_leads_outside(tmp_path: Path) -> None:
+    from newsdesk.errors import OutputError
+    from newsdesk.site.write import OutputFolder
+
+    output, outside = tmp_path / "public", tmp_path / "elsewhere"
+    (output / "cat" / "2024").mkdir(parents=True)
+    outside.mkdir()
+    (output / "cat" / "2024" / "01").symlink_to(outside)  # planted deep in the tree
+    (output / "inner").symlink_to(output / "cat")  # a link that stays inside is fine
+    folder = OutputFolder(output)
+    assert folder.resolve("cat/2024/02/x.html") == output / "cat" / "2024" / "02" / "x.html"
+    with pytest.raises(OutputError, match="escapes"):
+        folder.resolve("cat/2024/01/x.html")
+    assert folder.resolve("inner/2024/y.html") == (output / "cat" / "2024" / "y.html")

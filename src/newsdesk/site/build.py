@@ -85,7 +85,7 @@ LIVE_SCRIPT = "static/live.js"
 SITEMAP_DIR = "sitemaps"
 SITEMAP_CHUNK = 10_000  # URLs per sitemap file; the protocol allows 50,000
 STATUS_FILES = (STATUS_HTML, STATUS_JSON)
-MANIFEST_NAMES = frozenset({STATE_FILE, LEGACY_MANIFEST})
+MANIFEST_NAMES = frozenset({STATE_FILE, f"{STATE_FILE}-journal", LEGACY_MANIFEST})
 _CHUNK = 200  # article pages per worker task
 _PARALLEL_FROM = 1_000  # fewer article pages than this render in-process: a pool costs more than it saves
 _PARALLEL_OUTLETS = 20  # outlets whose pages a worker renders while the build does the rest
@@ -321,6 +321,7 @@ def _outlets_apart(store_path: Path, site: SiteConfig, full: bool, now: datetime
         state = BuildState(Path(site.output))
         try:
             build = _Build(store, site, state, full, None, now, reader=True)
+            build.cache_entries = touched is not None
             build._outlets(outlets, titles, counts, touched)
             return _Part(todo=build.todo, stale=build.stale, planned=build.planned if not full else set(),
                          floors=build.floors, entries=build.entries, written=build.tally.written,
@@ -341,6 +342,9 @@ class _Build:
                                                      (lambda key, code: None) if reader else state.put_template_code))
         self.pool = _Pool(site.workers or os.cpu_count() or 1)
         self.part: Future[_Part] | None = None
+        self.sweep = False
+        self.cache_entries = False
+        self.had_files = True  # whether the output folder held anything before this build
         self.leftover: tuple[list[str], dict[str, str], dict[str, int], Touched | None] = ([], {}, {}, None)
         self.chrome = _chrome(site)
         self.salt = _salt(site, self.env, self.chrome)
@@ -399,6 +403,7 @@ class _Build:
         everything = (self.full or not clean or recorded is None or int(recorded) > upto
                       or state.get("salt") != self.salt or state.get("store") != store_id)
         self.full = self.full or (recorded is not None and not clean)
+        self.sweep = not clean and self.had_files
         state.put("clean", "0")  # durable before the first page is touched
 
         state.begin()
@@ -414,6 +419,7 @@ class _Build:
             raise
         self.lap("plan refs" if touched is None else f"apply {len(touched.keys)} changes")
 
+        self.cache_entries = touched is not None
         counts, day_counts = self._counts(touched)
         titles = {slug: outlet_title(name) for slug, name in outlet_names(store, state, site, counts).items()}
         if digest(titles) != state.get("titles"):
@@ -453,7 +459,8 @@ class _Build:
             stale = set(state.files()) - self.planned
         else:
             stale = set(state.keys(self.stale - set(self.todo)))
-        removed = remove_stale(self.output, stale, sweep=touched is None)
+        # temp files are only left by a killed write: look for them after a build that did not finish
+        removed = remove_stale(self.output, stale, sweep=self.sweep)
         if not site.status_page:
             removed += len(set(state.keys(STATUS_FILES)) - stale)
             stale.update(STATUS_FILES)
@@ -547,7 +554,10 @@ class _Build:
         todo = set(self.wanted(keyed))
         for feed in feeds:
             if feed.atom_path in todo or feed.json_path in todo:
-                for path, data in _feed_files(self.store, self.state, feed, self.site, self.env, self.now, self.entries):
+                # a whole-site build would cache every outlet's entries, bodies and all (30 MB at 300
+                # outlets); updates cache those of the feeds they rewrite, which is where reuse pays
+                made = self.entries if self.cache_entries else []
+                for path, data in _feed_files(self.store, self.state, feed, self.site, self.env, self.now, made):
                     self.put(path, data, feed.key)
 
     def _list_pages(self, titles: dict[str, str], links: dict[str, OutletLink], counts: dict[str, int],
@@ -716,8 +726,14 @@ def build_site(store: Store, site: SiteConfig, *, full: bool = False, progress: 
         output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{output}: cannot create the output folder: {exc.strerror or exc}") from exc
+    try:
+        had_files = any(entry.name not in MANIFEST_NAMES for entry in os.scandir(output))
+    except OSError as exc:
+        raise OutputError(f"{output}: cannot read the output folder: {exc.strerror or exc}") from exc
     state = BuildState(output)
     try:
-        return _Build(store, site, state, full, progress, now).run()
+        build = _Build(store, site, state, full, progress, now)
+        build.had_files = had_files
+        return build.run()
     finally:
         state.close()

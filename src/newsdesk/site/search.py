@@ -14,6 +14,7 @@ segments whose articles changed. `static/search.js` reads the same files.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import operator
 import os
@@ -24,7 +25,6 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Protocol
 
@@ -116,31 +116,27 @@ def search_page(chrome: object) -> SearchPage:
 # ---------------------------------------------------------------- text
 
 
-class _TextOfHtml(HTMLParser):
-    """Collects the text of sanitized HTML; block elements separate words, inline ones do not."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+# a tag of sanitized HTML (quoted attribute values may hold ">"), or a comment
+_TAG = re.compile(r"""<!--.*?-->|<(/?)([A-Za-z][A-Za-z0-9]*)((?:[^>"']|"[^"]*"|'[^']*')*)>""", re.DOTALL)
 
 
 def html_text(body_html: str) -> str:
-    """The readable text of (already sanitized) article HTML."""
-    parser = _TextOfHtml()
-    parser.feed(body_html)
-    parser.close()
-    return "".join(parser.parts)
+    """The readable text of (already sanitized) article HTML: block elements separate words, inline ones do not.
+
+    A regular expression rather than html.parser (which this replaced: same text, a
+    third of the time); sanitized HTML has no raw text elements to trip it.
+    """
+    parts: list[str] = []
+    last = 0
+    for match in _TAG.finditer(body_html):
+        parts.append(html.unescape(body_html[last:match.start()]))
+        last = match.end()
+        name = match.group(2)
+        if name is not None and name.lower() in _BLOCK_TAGS:
+            # <br/> counts as a start and an end tag, as html.parser reports it
+            parts.append("\n\n" if not match.group(1) and match.group(3).rstrip().endswith("/") else "\n")
+    parts.append(html.unescape(body_html[last:]))
+    return "".join(parts)
 
 
 def normalize(text: str) -> str:
@@ -177,15 +173,16 @@ def bucket_of(bigram: str, buckets: int) -> int:
 def bigram_positions(text: str) -> dict[str, list[int]]:
     """Every bigram inside a run of letters and digits, with the offsets where it starts."""
     found: dict[str, list[int]] = {}
+    get = found.get
     for match in _RUN.finditer(text):
-        run, start = match.group(), match.start()
-        for i in range(len(run) - 1):
-            bigram = run[i:i + 2]
-            spots = found.get(bigram)
+        run = match.group()
+        # the run's bigrams made in C (each character joined to the next), numbered from the run's start
+        for offset, bigram in enumerate(map(str.__add__, run, run[1:]), match.start()):
+            spots = get(bigram)
             if spots is None:
-                found[bigram] = [start + i]
+                found[bigram] = [offset]
             else:
-                spots.append(start + i)
+                spots.append(offset)
     return found
 
 
@@ -482,7 +479,10 @@ def _index_segment(job: SegmentJob) -> tuple[int, Iterator[tuple[str, bytes]]]:
             flat = encoded.get(bigram)
             if flat is None:
                 flat = encoded[bigram] = array("I")
-            _append_postings(flat, doc - last_doc.get(bigram, 0), spots)
+            # _append_postings, inlined: this runs for every bigram of every document
+            flat.extend((doc - last_doc.get(bigram, 0), len(spots), spots[0]))
+            if len(spots) > 1:
+                flat.extend(map(operator.sub, spots[1:], spots[:-1]))
             last_doc[bigram] = doc
     docs = [list(row) for row in job.rows]
     folder = job.folder

@@ -119,11 +119,28 @@ class OutputFolder:
         folder, _, name = relative.rpartition("/")
         if not folder or name in ("", ".", "..") or "\\" in name or "\x00" in name:
             return resolve_inside(self.root, relative)  # the full check, and its error message
-        base = self._folders.get(folder)
-        if base is None:
-            base = self._folders[folder] = resolve_inside(self.root, folder)
         # a symlink in the last place is replaced by the rename, never followed out of root
-        return base / name
+        return self._folder(folder) / name
+
+    def _folder(self, folder: str) -> Path:
+        """A folder's real path: its parent's plus one lstat, unless it is a symlink (then a full check)."""
+        base = self._folders.get(folder)
+        if base is not None:
+            return base
+        parent, _, name = folder.rpartition("/")
+        if not parent or name in ("", ".", "..") or "\\" in name or "\x00" in name:
+            base = resolve_inside(self.root, folder)
+        else:
+            candidate = self._folder(parent) / name
+            try:
+                link = stat.S_ISLNK(os.lstat(candidate).st_mode)
+            except FileNotFoundError:
+                link = False  # made later by the build itself, as a real folder
+            except OSError as exc:
+                raise OutputError(f"{candidate}: cannot read: {_problem(exc)}") from exc
+            base = resolve_inside(self.root, folder) if link else candidate
+        self._folders[folder] = base
+        return base
 
 
 def read_legacy_manifest(output: Path) -> set[str]:
