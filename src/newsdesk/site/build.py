@@ -89,7 +89,7 @@ MANIFEST_NAMES = frozenset({STATE_FILE, f"{STATE_FILE}-journal", LEGACY_MANIFEST
 _CHUNK = 200  # article pages per worker task
 _PARALLEL_FROM = 1_000  # fewer article pages than this render in-process: a pool costs more than it saves
 _PARALLEL_OUTLETS = 20  # outlets whose pages a worker renders while the build does the rest
-_WORKER_SHARE = 80  # percent of those outlets the worker takes (measured: the rest of an update is ~2/3 of theirs)
+_WORKER_SHARE = 70  # percent of those outlets the worker takes (the rest of an update is about half their work)
 _FORMAT = "4"  # bump when a change to the build code (not templates) alters output bytes
 
 __all__ = ["ArticleRef", "Chrome", "build_site", "time_text"]
