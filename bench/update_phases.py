@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare_ssg import write_newsdesk  # noqa: E402
+from compare_ssg import write_newsdesk
 
 _PHASE = re.compile(r"build: ([^:]+?) ([0-9.]+) s$")
 _ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
