@@ -238,9 +238,8 @@ class SqliteStore:
                           (source, article_id))
         return _stored(rows[0]) if rows else None
 
-    def get_articles(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StoredArticle]:
-        """The stored ones of many articles by (source, id); a query per source and 400 keys, not per key."""
-        found: dict[tuple[str, str], StoredArticle] = {}
+    def _rows_by_key(self, select: str, keys: Sequence[tuple[str, str]]) -> Iterator[Row]:
+        """Rows of `select ... WHERE` for many (source, id) keys: a query per source and 400 keys."""
         by_source: dict[str, list[str]] = {}
         for source, article_id in dict.fromkeys(keys):
             by_source.setdefault(source, []).append(article_id)
@@ -248,12 +247,15 @@ class SqliteStore:
         for source, ids in by_source.items():
             for start in range(0, len(ids), _KEYS_PER_QUERY):
                 chunk = ids[start:start + _KEYS_PER_QUERY]
-                marks = ",".join("?" * len(chunk))
-                rows = self._read(f"SELECT {_STORED_COLUMNS} FROM articles WHERE source = ? AND id IN ({marks})",
-                                  [source, *chunk])
-                for row in rows:
-                    stored = _stored(row)
-                    found[(stored.article.source, stored.article.id)] = stored
+                yield from self._read(f"{select} source = ? AND id IN ({','.join('?' * len(chunk))})",
+                                      [source, *chunk])
+
+    def get_articles(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StoredArticle]:
+        """The stored ones of many articles by (source, id); a query per source and 400 keys, not per key."""
+        found: dict[tuple[str, str], StoredArticle] = {}
+        for row in self._rows_by_key(f"SELECT {_STORED_COLUMNS} FROM articles WHERE", keys):
+            stored = _stored(row)
+            found[(stored.article.source, stored.article.id)] = stored
         return found
 
     def count_articles(self, *, source: str | None = None, category: str | None = None) -> int:
@@ -402,20 +404,9 @@ class SqliteStore:
 
     def story_keys(self, keys: Sequence[tuple[str, str]] | None = None) -> dict[tuple[str, str], tuple[str, str]]:
         """The story key of each of `keys` (of every article when None) that has a fingerprint."""
-        if keys is None:
-            rows = self._read("SELECT source, id, story_source, story_id FROM fingerprints")
-            return {(r[0], r[1]): (r[2], r[3]) for r in rows}
-        found: dict[tuple[str, str], tuple[str, str]] = {}
-        by_source: dict[str, list[str]] = {}
-        for source, article_id in dict.fromkeys(keys):
-            by_source.setdefault(source, []).append(article_id)
-        for source, ids in by_source.items():
-            for start in range(0, len(ids), _KEYS_PER_QUERY):
-                chunk = ids[start:start + _KEYS_PER_QUERY]
-                rows = self._read("SELECT source, id, story_source, story_id FROM fingerprints"
-                                  f" WHERE source = ? AND id IN ({','.join('?' * len(chunk))})", [source, *chunk])
-                found.update({(r[0], r[1]): (r[2], r[3]) for r in rows})
-        return found
+        select = "SELECT source, id, story_source, story_id FROM fingerprints"
+        rows = self._read(select) if keys is None else self._rows_by_key(f"{select} WHERE", keys)
+        return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
     def save_stories(self, placements: Sequence[StoryPlacement], aliases: Sequence[Alias],
                      seen_at: datetime) -> None:
