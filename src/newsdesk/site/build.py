@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import time
+import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, fields, replace
@@ -268,7 +269,7 @@ def _write_articles(pages: Iterator[ArticlePage], output: Path, site: SiteConfig
 
 
 def _feed_entries(store: Store, state: BuildState, refs: tuple[ArticleRef, ...], site: SiteConfig,
-                  made: list[tuple[str, str, int, str, str, str, str]]) -> list[tuple[datetime, FeedEntry]]:
+                  made: list[tuple[str, str, int, str, bytes, str, str]]) -> list[tuple[datetime, FeedEntry]]:
     """The entries of a feed, newest first: from the state's cache, or made from the stored articles
     (added to `made`, which the build caches with its final commit)."""
     cached = state.entries([ref.key for ref in refs])
@@ -279,18 +280,20 @@ def _feed_entries(store: Store, state: BuildState, refs: tuple[ArticleRef, ...],
         stored = found.get(ref.key)
         if stored is not None:
             entry, updated = feed_entry(stored, ref.path, site), entry_updated(stored)
-            made.append((ref.source, ref.id, ref.revision, ref.path,
-                         json.dumps([time_key(updated), *(getattr(entry, f.name) for f in fields(FeedEntry))],
-                                    ensure_ascii=False), ref.category, time_key(ref.published_at)))
+            text = json.dumps([time_key(updated), *(getattr(entry, f.name) for f in fields(FeedEntry))],
+                              ensure_ascii=False)
+            # compressed: a whole-site build caches 50 entries per outlet, bodies and all
+            made.append((ref.source, ref.id, ref.revision, ref.path, zlib.compress(text.encode("utf-8"), 1),
+                         ref.category, time_key(ref.published_at)))
             entries.append((updated, entry))
         elif ref.key in cached and ref.key not in missing:
-            moment, *values = json.loads(cached[ref.key][2])
+            moment, *values = json.loads(zlib.decompress(cached[ref.key][2]))
             entries.append((parse_time(moment), FeedEntry(*values)))
     return entries
 
 
 def _feed_files(store: Store, state: BuildState, spec: FeedSpec, site: SiteConfig, env: jinja2.Environment,
-                now: datetime | None, made: list[tuple[str, str, int, str, str, str, str]]) -> list[tuple[str, bytes]]:
+                now: datetime | None, made: list[tuple[str, str, int, str, bytes, str, str]]) -> list[tuple[str, bytes]]:
     entries = _feed_entries(store, state, spec.entries, site, made)
     atom = atom_feed(entries, site, now, path=spec.atom_path, title=spec.title, home_path=spec.home_path)
     return [(spec.atom_path, render(env, "feed.xml", atom)),
@@ -306,7 +309,7 @@ class _Part:
     stale: set[str]
     planned: set[str]
     floors: list[tuple[str, str, str, str]]
-    entries: list[tuple[str, str, int, str, str, str, str]]
+    entries: list[tuple[str, str, int, str, bytes, str, str]]
     written: int
     unchanged: int
     total: int
@@ -317,12 +320,15 @@ def _outlets_apart(store_path: Path, site: SiteConfig, full: bool, now: datetime
     """Outlet pages and feeds in a worker process, with its own connections to the store and the state."""
     from newsdesk.store import open_store
 
+    started = time.perf_counter()
     with open_store(store_path) as store:
         state = BuildState(Path(site.output))
         try:
             build = _Build(store, site, state, full, None, now, reader=True)
-            build.cache_entries = touched is not None
+            ready = time.perf_counter()
             build._outlets(outlets, titles, counts, touched)
+            log.debug("build: outlet worker: ready in %.3f s, %d outlets in %.3f s", ready - started,
+                      len(outlets), time.perf_counter() - ready)
             return _Part(todo=build.todo, stale=build.stale, planned=build.planned if not full else set(),
                          floors=build.floors, entries=build.entries, written=build.tally.written,
                          unchanged=build.tally.unchanged, total=build.tally.total)
@@ -343,7 +349,6 @@ class _Build:
         self.pool = _Pool(site.workers or os.cpu_count() or 1)
         self.part: Future[_Part] | None = None
         self.sweep = False
-        self.cache_entries = False
         self.had_files = True  # whether the output folder held anything before this build
         self.leftover: tuple[list[str], dict[str, str], dict[str, int], Touched | None] = ([], {}, {}, None)
         self.chrome = _chrome(site)
@@ -353,7 +358,7 @@ class _Build:
         self.todo: dict[str, str] = {}  # path -> key of the files this build rendered
         self.planned: set[str] = set()  # every path planned (only kept when the whole site is planned)
         self.stale: set[str] = set()
-        self.entries: list[tuple[str, str, int, str, str, str, str]] = []  # feed entries made, cached at the end
+        self.entries: list[tuple[str, str, int, str, bytes, str, str]] = []  # feed entries made, cached at the end
         self.floors: list[tuple[str, str, str, str]] = []  # per outlet feed: its oldest entry (older ones go)
         self.total_refs = 0
         self.recorded_counts = ""
@@ -419,7 +424,6 @@ class _Build:
             raise
         self.lap("plan refs" if touched is None else f"apply {len(touched.keys)} changes")
 
-        self.cache_entries = touched is not None
         counts, day_counts = self._counts(touched)
         titles = {slug: outlet_title(name) for slug, name in outlet_names(store, state, site, counts).items()}
         if digest(titles) != state.get("titles"):
@@ -554,10 +558,8 @@ class _Build:
         todo = set(self.wanted(keyed))
         for feed in feeds:
             if feed.atom_path in todo or feed.json_path in todo:
-                # a whole-site build would cache every outlet's entries, bodies and all (30 MB at 300
-                # outlets); updates cache those of the feeds they rewrite, which is where reuse pays
-                made = self.entries if self.cache_entries else []
-                for path, data in _feed_files(self.store, self.state, feed, self.site, self.env, self.now, made):
+                for path, data in _feed_files(self.store, self.state, feed, self.site, self.env, self.now,
+                                              self.entries):
                     self.put(path, data, feed.key)
 
     def _list_pages(self, titles: dict[str, str], links: dict[str, OutletLink], counts: dict[str, int],
