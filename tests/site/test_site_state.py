@@ -126,7 +126,6 @@ def test_cached_feed_entries_stay_bounded_by_the_feeds(store: SqliteStore, site:
 def test_a_worker_renders_the_outlets_and_the_tree_is_the_same(store: SqliteStore, site: SiteConfig,
                                                                tmp_path: Path) -> None:
     from newsdesk.models import Article
-
     from newsdesk.site.build import _PARALLEL_OUTLETS
 
     outlets = _PARALLEL_OUTLETS + 5
@@ -147,3 +146,31 @@ def test_a_worker_renders_the_outlets_and_the_tree_is_the_same(store: SqliteStor
     build_site(store, serial, full=True)
     assert tree(site.output) == tree(serial.output)
     assert build_site(store, site).written == 0
+
+
+def test_random_updates_through_the_outlet_worker_equal_a_full_build(store: SqliteStore, site: SiteConfig,
+                                                                     tmp_path: Path) -> None:
+    from newsdesk.site.build import _PARALLEL_OUTLETS
+
+    outlets = _PARALLEL_OUTLETS + 6
+    rng = random.Random(11)
+
+    def item(name: str, minutes: int, k: int) -> object:
+        return replace(article(name, minutes), source=f"源{k}", outlet=f"媒体{k}", category=f"outlet{k}")
+
+    site = replace(site, per_page=3, feed_entries=2, home_latest=5, workers=2)
+    known = [item(f"R{n}", rng.randint(0, 3000), n % outlets) for n in range(outlets * 2)]
+    store.upsert(known, SEEN)  # type: ignore[arg-type]
+    build_site(store, site)
+    for step in range(4):
+        # one new article in every outlet (so the worker takes most of them), some back-dated
+        batch = [item(f"S{step}-{n}", rng.randint(0, 4000), n) for n in range(outlets)]
+        for old in rng.sample(known, 6):  # edits and moved dates in many outlets at once
+            batch.append(replace(old, title=f"改 {step}", published_at=old.published_at  # type: ignore[attr-defined]
+                                 + timedelta(hours=rng.randint(-20, 20))))
+        store.upsert(batch, SEEN + timedelta(minutes=step + 1))  # type: ignore[arg-type]
+        known += batch[:outlets]
+        build_site(store, site)
+        full = replace(site, workers=1, output=tmp_path / f"full{step}")
+        build_site(store, full, full=True)
+        assert tree(site.output) == tree(full.output), f"step {step}"
