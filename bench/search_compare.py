@@ -24,7 +24,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -39,6 +38,7 @@ from search_corpus import END, SynthArticle, corpus, query_set
 from newsdesk import urls
 from newsdesk.models import Article, SafeHtml
 from newsdesk.site import search
+from newsdesk.site.plan import ArticleRef as Ref  # the refs a build indexes
 from newsdesk.site.serve import serve_in_thread, server_url
 from newsdesk.store import open_store
 
@@ -47,26 +47,13 @@ CHROMIUM = Path("/usr/bin/chromium")
 SHOWN = 20  # results whose title/link a query page shows first; both tools fetch metadata for these
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
-    """The article facts the index needs (build.ArticleRef's shape)."""
-
-    source: str
-    id: str
-    outlet: str
-    title: str
-    published_at: datetime
-    revision: int
-    path: str
-
-
 def _article(a: SynthArticle) -> Article:
     return Article(source="bench", id=a.id, outlet=a.outlet, category="bench", title=a.title, link=None,
                    published_at=a.published_at, body_html=SafeHtml(a.body_html))
 
 
 def _ref(a: SynthArticle) -> Ref:
-    return Ref(source="bench", id=a.id, outlet=a.outlet, title=a.title, published_at=a.published_at,
+    return Ref(source="bench", id=a.id, outlet=a.outlet, category="bench", title=a.title, published_at=a.published_at,
                revision=1, path=urls.post_path("bench", a.published_at, a.id, TZ))
 
 

@@ -20,27 +20,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from newsdesk.site import search
+from newsdesk.site.plan import ArticleRef as Ref  # the refs a build indexes
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 BODY = "<p>" + "清远供电局公共服务评价稳居榜首，市场消息与数据。" * 40 + "</p>"
-
-
-@dataclass(frozen=True, slots=True)
-class Ref:
-    """An IndexRef without a store."""
-
-    source: str
-    id: str
-    outlet: str
-    title: str
-    published_at: datetime
-    revision: int
-    path: str
 
 
 def _rss_mb() -> float:
@@ -62,12 +49,12 @@ def one(n: int, corpus: str, out: Path) -> dict[str, object]:
         writer = Writer(4)
     for i in range(n):
         aid = f"A{i:07d}"
-        refs.append(Ref(source=f"outlet{i % 300}", id=aid, outlet=f"媒体{i % 300}",
+        refs.append(Ref(source=f"outlet{i % 300}", id=aid, outlet=f"媒体{i % 300}", category=f"outlet{i % 300}",
                         title=writer.title() if corpus == "zipf" else f"第{i}条新闻：市场消息",
                         published_at=T0 + timedelta(minutes=3 * i * 14_400 // max(n, 1)), revision=1,
                         path=f"outlet{i % 300}/{aid}.html"))
         bodies[aid] = writer.body() if corpus == "zipf" else BODY
-    refs.append(Ref(source="late", id="late", outlet="late", title="二月", published_at=datetime(2024, 2, 15, tzinfo=UTC),
+    refs.append(Ref(source="late", id="late", outlet="late", category="late", title="二月", published_at=datetime(2024, 2, 15, tzinfo=UTC),
                     revision=1, path="late/late.html"))
     by_segment = search.segments_of(refs, UTC)
     months = sorted(s for s in by_segment if s.startswith("2024-01"))

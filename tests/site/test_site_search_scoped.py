@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import cast
@@ -18,23 +17,13 @@ from hypothesis import strategies as st
 
 from newsdesk.models import Article, SafeHtml, StoredArticle
 from newsdesk.site import search
+from newsdesk.site.plan import ArticleRef as Ref  # the refs a build indexes
 from newsdesk.store.base import Store
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2022, 1, 31, 16, 0, tzinfo=UTC)  # 1 February 2022, 00:00 in Shanghai
 PAGE = b"<!DOCTYPE html><title>search</title>\n"
 WORDS = ("清远", "供电局", "市场", "数据", "评价", "榜首")
-
-
-@dataclass(frozen=True, slots=True)
-class Ref:
-    source: str
-    id: str
-    outlet: str
-    title: str
-    published_at: datetime
-    revision: int
-    path: str
 
 
 class Shelf:
@@ -60,7 +49,8 @@ class Shelf:
         return found
 
     def refs(self) -> list[Ref]:
-        return [Ref(a.source, a.id, a.outlet, a.title, a.published_at, revision, f"nanfangPlus/{a.id}.html")
+        return [Ref(source=a.source, id=a.id, outlet=a.outlet, category=a.category, title=a.title,
+                    published_at=a.published_at, revision=revision, path=f"nanfangPlus/{a.id}.html")
                 for a, revision in self.articles.values()]
 
     def day(self, article_id: str) -> str:
