@@ -316,7 +316,7 @@ class _Part:
 
 
 def _outlets_apart(store_path: Path, site: SiteConfig, full: bool, now: datetime | None, outlets: list[str],
-                   titles: dict[str, str], counts: dict[str, int], touched: Touched | None) -> _Part:
+                   names: dict[str, str], counts: dict[str, int], touched: Touched | None) -> _Part:
     """Outlet pages and feeds in a worker process, with its own connections to the store and the state."""
     from newsdesk.store import open_store
 
@@ -327,10 +327,10 @@ def _outlets_apart(store_path: Path, site: SiteConfig, full: bool, now: datetime
             build = _Build(store, site, state, full, None, now, reader=True)
             build.cache_entries = touched is not None
             ready = time.perf_counter()
-            build._outlets(outlets, titles, counts, touched)
+            build._outlets(outlets, names, counts, touched)
             log.debug("build: outlet worker: ready in %.3f s, %d outlets in %.3f s", ready - started,
                       len(outlets), time.perf_counter() - ready)
-            return _Part(todo=build.todo, stale=build.stale, planned=build.planned if not full else set(),
+            return _Part(todo=build.todo, stale=build.stale, planned=build.planned,
                          floors=build.floors, entries=build.entries, written=build.tally.written,
                          unchanged=build.tally.unchanged, total=build.tally.total)
         finally:
@@ -341,7 +341,8 @@ class _Build:
     """One run of build_site: decide the scope, plan it, render what changed, record it."""
 
     def __init__(self, store: Store, site: SiteConfig, state: BuildState, full: bool,
-                 progress: Progress | None, now: datetime | None, *, reader: bool = False) -> None:
+                 progress: Progress | None, now: datetime | None, *, reader: bool = False,
+                 had_files: bool = True) -> None:
         self.store, self.site, self.state, self.full, self.progress, self.now = store, site, state, full, progress, now
         self.output = Path(site.output)
         # a worker (`reader`) only reads the state: the build's own process records everything
@@ -351,8 +352,9 @@ class _Build:
         self.part: Future[_Part] | None = None
         self.sweep = False
         self.cache_entries = False
-        self.had_files = True  # whether the output folder held anything before this build
+        self.had_files = had_files  # whether the output folder held anything before this build
         self.leftover: tuple[list[str], dict[str, str], dict[str, int], Touched | None] = ([], {}, {}, None)
+        self.names: dict[str, str] = {}  # outlet slug -> outlet name, as outlet_names() gives them
         self.chrome = _chrome(site)
         self.salt = _salt(site, self.env, self.chrome)
         self.folder = OutputFolder(self.output)
@@ -428,7 +430,8 @@ class _Build:
 
         self.cache_entries = touched is not None
         counts, day_counts = self._counts(touched)
-        titles = {slug: outlet_title(name) for slug, name in outlet_names(store, state, site, counts).items()}
+        self.names = outlet_names(store, state, site, counts)
+        titles = {slug: outlet_title(name) for slug, name in self.names.items()}
         if digest(titles) != state.get("titles"):
             touched = None  # an outlet's name is on all its pages
         links = outlet_links(titles, counts)
@@ -447,7 +450,7 @@ class _Build:
             self.lap("list pages and feeds")
             self._articles(titles, touched, pool)
             self.lap("article pages")
-            searched = update_search_index(
+            update_search_index(
                 store, _StateDays(state, day_counts), site.tz, self.output,
                 render(self.env, "search.html", search_page(self.chrome)),
                 changed_days=None if touched is None else touched.days,
@@ -495,7 +498,6 @@ class _Build:
         if self.progress is not None:
             self.progress(self.tally.total, self.tally.total)
         unchanged = max(state.file_count() - len(status) - self.tally.written, 0)
-        del searched
         return BuildReport(written=self.tally.written, unchanged=unchanged, removed=removed,
                            articles=total_refs, elapsed_s=time.monotonic() - started, output=str(self.output))
 
@@ -579,10 +581,10 @@ class _Build:
             # this process the rest once its own share is done (see _join)
             share = len(outlets) * _WORKER_SHARE // 100
             part = self.pool().submit(_outlets_apart, store_path, site, self.full, self.now, outlets[:share],
-                                      titles, counts, touched)
-            self.leftover = (outlets[share:], titles, counts, touched)
+                                      self.names, counts, touched)
+            self.leftover = (outlets[share:], self.names, counts, touched)
         else:
-            self._outlets(outlets, titles, counts, touched)
+            self._outlets(outlets, self.names, counts, touched)
         if touched is None:
             wanted_days = set(days)
         else:
@@ -606,7 +608,7 @@ class _Build:
         self.part = part
         self.state.put("days", json.dumps(days))
 
-    def _outlets(self, outlets: list[str], titles: dict[str, str], counts: dict[str, int],
+    def _outlets(self, outlets: list[str], names: dict[str, str], counts: dict[str, int],
                  touched: Touched | None) -> None:
         """Each outlet's entry page, its numbered pages from the earliest change on, and its feeds."""
         site, state, chrome, key = self.site, self.state, self.chrome, self.key
@@ -624,9 +626,9 @@ class _Build:
                 first = max(1, min(rank // per + 1, old_last or 1, new_last or 1))
                 self.stale.update(outlet_page_path(slug, n) for n in range(new_last + 1, old_last + 1))
             tail = [ref_of(row) for row in state.members(slug, tail_start(count, first, per))]
-            outlet = self._outlet_name(slug, titles)
-            self._specs(outlet_pages(slug, outlet, titles[slug], tail, count, first, site, chrome, key))
-            feed = outlet_feed(state, slug, titles[slug], site, key)
+            outlet = names[slug]
+            self._specs(outlet_pages(slug, outlet, outlet_title(outlet), tail, count, first, site, chrome, key))
+            feed = outlet_feed(state, slug, outlet_title(outlet), site, key)
             self._feeds([feed])
             if len(feed.entries) == site.feed_entries:
                 oldest = feed.entries[-1]
@@ -640,23 +642,13 @@ class _Build:
         part, self.part = self.part.result(), None
         self.todo.update(part.todo)
         self.stale.update(part.stale)
-        self.planned.update(part.todo if self.full else part.planned)
+        self.planned.update(part.planned)
         self.floors += part.floors
         self.entries += part.entries
         self.tally.written += part.written
         self.tally.unchanged += part.unchanged
         self.tally.total += part.total
         self.tick(part.total)
-
-    def _outlet_name(self, slug: str, titles: dict[str, str]) -> str:
-        names = getattr(self, "_names", None)
-        if names is None:
-            names = self._names = {info.slug: info.outlet for info in self.store.categories()}
-        found = names.get(slug)
-        if found is None:
-            newest = self.state.newest_in(slug, 1)
-            found = newest[0][2] if newest else titles[slug]
-        return found
 
     def _articles(self, titles: dict[str, str], touched: Touched | None, pool: _Pool) -> None:
         """Article pages: every outlet's in a full plan, else the touched ones and their neighbours."""
@@ -739,8 +731,6 @@ def build_site(store: Store, site: SiteConfig, *, full: bool = False, progress: 
         raise OutputError(f"{output}: cannot read the output folder: {exc.strerror or exc}") from exc
     state = BuildState(output)
     try:
-        build = _Build(store, site, state, full, progress, now)
-        build.had_files = had_files
-        return build.run()
+        return _Build(store, site, state, full, progress, now, had_files=had_files).run()
     finally:
         state.close()

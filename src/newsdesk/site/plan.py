@@ -112,8 +112,7 @@ def outlet_title(outlet: str) -> str:
 
 def day_path(post_path: str) -> str:
     """The day archive page of a post path `<cat>/<YYYY>/<MM>/<DD>/<id>.html`."""
-    _, year, month, day, _ = post_path.split("/", 4)
-    return f"archive/{year}/{month}/{day}.html"
+    return day_page(day_of_path(post_path))
 
 
 def day_of_path(post_path: str) -> str:
