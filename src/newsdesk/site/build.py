@@ -19,7 +19,7 @@ import time
 import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from multiprocessing import get_context
 from pathlib import Path
@@ -30,7 +30,7 @@ from newsdesk import urls
 from newsdesk.config import SiteConfig
 from newsdesk.errors import OutputError
 from newsdesk.models import BuildReport, StoredArticle
-from newsdesk.site.feeds import FeedEntry, atom_feed, entry_updated, feed_entry, http_link, json_feed
+from newsdesk.site.feeds import RenderedEntry, atom_feed, entry_updated, feed_entry, http_link, json_feed, json_item
 from newsdesk.site.pages import ArticleNav, ArticlePage, Chrome, OutletLink, digest
 from newsdesk.site.plan import (
     ARCHIVE_INDEX,
@@ -69,6 +69,7 @@ from newsdesk.site.render import (
     has_template,
     render,
     render_articles,
+    render_text,
     static_files,
     template_sources,
 )
@@ -82,6 +83,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 STYLESHEET = "static/style.css"
+FEED_ENTRY = "feed_entry.xml"  # one <entry>, rendered once per article version and cached
 LIVE_SCRIPT = "static/live.js"
 SITEMAP_DIR = "sitemaps"
 SITEMAP_CHUNK = 10_000  # URLs per sitemap file; the protocol allows 50,000
@@ -91,7 +93,7 @@ _CHUNK = 200  # article pages per worker task
 _PARALLEL_FROM = 1_000  # fewer article pages than this render in-process: a pool costs more than it saves
 _PARALLEL_OUTLETS = 20  # outlets whose pages a worker renders while the build does the rest
 _WORKER_SHARE = 70  # percent of those outlets the worker takes (the rest of an update is about half their work)
-_FORMAT = "4"  # bump when a change to the build code (not templates) alters output bytes
+_FORMAT = "5"  # bump when a change to the build code (not templates) alters output bytes
 
 __all__ = ["ArticleRef", "Chrome", "build_site", "time_text"]
 
@@ -269,32 +271,34 @@ def _write_articles(pages: Iterator[ArticlePage], output: Path, site: SiteConfig
 
 
 def _feed_entries(store: Store, state: BuildState, refs: tuple[ArticleRef, ...], site: SiteConfig,
-                  made: list[tuple[str, str, int, str, bytes, str, str]]) -> list[tuple[datetime, FeedEntry]]:
-    """The entries of a feed, newest first: from the state's cache, or made from the stored articles
+                  env: jinja2.Environment, made: list[tuple[str, str, int, str, bytes, str, str]]
+                  ) -> list[RenderedEntry]:
+    """The entries of a feed, newest first: from the state's cache, or rendered from the stored articles
     (added to `made`, which the build caches with its final commit)."""
     cached = state.entries([ref.key for ref in refs])
     missing = [ref.key for ref in refs if cached.get(ref.key, (0, ""))[:2] != (ref.revision, ref.path)]
     found = store.get_articles(missing) if missing else {}  # one query for the feed's new entries
-    entries: list[tuple[datetime, FeedEntry]] = []
+    entries: list[RenderedEntry] = []
     for ref in refs:
         stored = found.get(ref.key)
         if stored is not None:
-            entry, updated = feed_entry(stored, ref.path, site), entry_updated(stored)
-            text = json.dumps([time_key(updated), *(getattr(entry, f.name) for f in fields(FeedEntry))],
-                              ensure_ascii=False)
-            # compressed: an entry holds the article's whole body
+            values = feed_entry(stored, ref.path, site)
+            entry = RenderedEntry(entry_updated(stored), render_text(env, FEED_ENTRY, values), json_item(values))
+            # compressed: an entry holds the article's whole body, twice; NUL separates the parts,
+            # as neither XML 1.0 nor JSON text can hold one
+            text = "\0".join((time_key(entry.updated), entry.atom, entry.json))
             made.append((ref.source, ref.id, ref.revision, ref.path, zlib.compress(text.encode("utf-8"), 1),
                          ref.category, time_key(ref.published_at)))
-            entries.append((updated, entry))
+            entries.append(entry)
         elif ref.key in cached and ref.key not in missing:
-            moment, *values = json.loads(zlib.decompress(cached[ref.key][2]))
-            entries.append((parse_time(moment), FeedEntry(*values)))
+            moment, atom, item = zlib.decompress(cached[ref.key][2]).decode("utf-8").split("\0")
+            entries.append(RenderedEntry(parse_time(moment), atom, item))
     return entries
 
 
 def _feed_files(store: Store, state: BuildState, spec: FeedSpec, site: SiteConfig, env: jinja2.Environment,
                 now: datetime | None, made: list[tuple[str, str, int, str, bytes, str, str]]) -> list[tuple[str, bytes]]:
-    entries = _feed_entries(store, state, spec.entries, site, made)
+    entries = _feed_entries(store, state, spec.entries, site, env, made)
     atom = atom_feed(entries, site, now, path=spec.atom_path, title=spec.title, home_path=spec.home_path)
     return [(spec.atom_path, render(env, "feed.xml", atom)),
             (spec.json_path, json_feed(entries, site, path=spec.json_path, title=spec.title,

@@ -69,8 +69,13 @@ def template_sources(env: jinja2.Environment) -> list[tuple[str, str]]:
 
 def render(env: jinja2.Environment, template: str, context: object) -> bytes:
     """One page's bytes; raises OutputError for a theme template that fails."""
+    return render_text(env, template, context).encode("utf-8")
+
+
+def render_text(env: jinja2.Environment, template: str, context: object) -> str:
+    """A template rendered with `page=context`; raises OutputError for a theme template that fails."""
     try:
-        return env.get_template(template).render(page=context).encode("utf-8")
+        return env.get_template(template).render(page=context)
     except jinja2.TemplateError as exc:
         raise OutputError(f"template {template}: {exc}") from exc
 
