@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-
-import jinja2
+from functools import cache
+from typing import TYPE_CHECKING
 
 from newsdesk import urls
 from newsdesk.config import SiteConfig
 from newsdesk.models import SourceHealth, SourceState
-from newsdesk.publish.secrets import redact
 from newsdesk.site.write import write_atomic
 from newsdesk.store.base import Store
+
+if TYPE_CHECKING:
+    import jinja2
 
 STATUS_HTML = "status.html"
 STATUS_JSON = "status.json"
@@ -54,6 +56,15 @@ class SourceStatus:
                 "failing_since": iso(self.failing_since), "consecutive_failures": self.consecutive_failures}
 
 
+def _masked(error: str | None) -> str | None:
+    """The error with credentials in URLs masked."""
+    if not error:
+        return None
+    from newsdesk.publish.secrets import redact  # imported on the first error: most builds show none
+
+    return redact(error)
+
+
 def source_statuses(states: list[SourceState], health: dict[str, SourceHealth]) -> list[SourceStatus]:
     """Join fetch states with the last day's health figures, in the order of `states`."""
     rows = []
@@ -62,7 +73,7 @@ def source_statuses(states: list[SourceState], health: dict[str, SourceHealth]) 
         rows.append(SourceStatus(
             source=s.source, articles=s.article_count, articles_24h=h.new_articles, fetches_24h=h.fetches,
             median_fetch_s=h.median_fetch_s, last_success_at=s.last_success_at,
-            last_attempt_at=s.last_attempt_at, last_error=redact(s.last_error) if s.last_error else None,
+            last_attempt_at=s.last_attempt_at, last_error=_masked(s.last_error),
             last_error_at=s.last_error_at, failing_since=s.failing_since,
             consecutive_failures=s.consecutive_failures))
     return rows
@@ -80,7 +91,7 @@ def gather_status(store: Store, now: datetime | None = None) -> tuple[list[Sourc
     return source_statuses(states, store.source_health(moment - WINDOW)), moment
 
 
-_PAGE = jinja2.Environment(autoescape=True).from_string("""<!DOCTYPE html>
+_PAGE = """<!DOCTYPE html>
 <html lang="{{ language }}">
 <head>
 <meta charset="utf-8">
@@ -111,7 +122,15 @@ td.n{text-align:right}tr.failing td{background:#fdecea}.err{color:#a40000}
 </main>
 </body>
 </html>
-""")
+"""
+
+
+@cache
+def _page() -> jinja2.Template:
+    """The page template, compiled on first use (compiling it at import cost every command ~3 ms)."""
+    import jinja2
+
+    return jinja2.Environment(autoescape=True).from_string(_PAGE)
 
 
 def _when(value: datetime | None, tz: tzinfo) -> str:
@@ -130,22 +149,37 @@ def render_status(rows: list[SourceStatus], site: SiteConfig, now: datetime) -> 
         view.append({"source": r.source, "ok": r.ok, "articles": r.articles, "articles_24h": r.articles_24h,
                      "median": "-" if r.median_fetch_s is None else f"{r.median_fetch_s:.2f} s",
                      "last_success": _when(r.last_success_at, tz), "error": error})
-    html = _PAGE.render(language=site.language, title=site.title, rows=view,
-                        failing=sum(not r.ok for r in rows), generated=_when(now, tz),
-                        generated_iso=now.astimezone(tz).isoformat(timespec="seconds"))
-    data = {"as_of": now.isoformat(), "sources": [r.as_json() for r in rows]}
-    return html.encode("utf-8"), (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    html = _page().render(language=site.language, title=site.title, rows=view,
+                          failing=sum(not r.ok for r in rows), generated=_when(now, tz),
+                          generated_iso=now.astimezone(tz).isoformat(timespec="seconds"))
+    return html.encode("utf-8"), status_json(now, rows).encode("utf-8")
 
 
-def write_status(store: Store, site: SiteConfig, now: datetime | None = None) -> list[str]:
+# json.dumps(indent=1) falls back to the pure-Python encoder (~2 ms for 300 sources); each row is flat,
+# so the C encoder with these separators writes the same text (strings never hold a raw newline)
+_ROW = json.JSONEncoder(ensure_ascii=False, separators=(",\n   ", ": "))
+
+
+def status_json(now: datetime, rows: list[SourceStatus]) -> str:
+    """/status.json: the text json.dumps(..., ensure_ascii=False, indent=1) gives, plus a newline."""
+    head = f'{{\n "as_of": {json.dumps(now.isoformat())},\n "sources": '
+    if not rows:
+        return head + "[]\n}\n"
+    body = ",\n".join("  {\n   " + _ROW.encode(r.as_json())[1:-1] + "\n  }" for r in rows)
+    return head + "[\n" + body + "\n ]\n}\n"
+
+
+def write_status(store: Store, site: SiteConfig, now: datetime | None = None, *,
+                 durable: bool = True) -> list[str]:
     """Write status.html and status.json into site.output (unless turned off); returns their paths.
 
-    Raises OutputError, StoreError.
+    `durable=False` skips the two fsyncs, for a caller that flushes the folder itself
+    afterwards (as write_atomic's). Raises OutputError, StoreError.
     """
     if not site.status_page:
         return []
     rows, moment = gather_status(store, now)
     html, data = render_status(rows, site, moment)
     for name, body in ((STATUS_HTML, html), (STATUS_JSON, data)):
-        write_atomic(urls.resolve_inside(site.output, name), body)
+        write_atomic(urls.resolve_inside(site.output, name), body, durable=durable)
     return [STATUS_HTML, STATUS_JSON]
