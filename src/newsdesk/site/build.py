@@ -329,7 +329,6 @@ def _outlets_apart(store_path: Path, site: SiteConfig, full: bool, now: datetime
         state = BuildState(Path(site.output))
         try:
             build = _Build(store, site, state, full, None, now, reader=True)
-            build.cache_entries = touched is not None
             ready = time.perf_counter()
             build._outlets(outlets, names, counts, touched)
             log.debug("build: outlet worker: ready in %.3f s, %d outlets in %.3f s", ready - started,
@@ -355,7 +354,6 @@ class _Build:
         self.pool = _Pool(site.workers or os.cpu_count() or 1)
         self.part: Future[_Part] | None = None
         self.sweep = False
-        self.cache_entries = False
         self.had_files = had_files  # whether the output folder held anything before this build
         self.leftover: tuple[list[str], dict[str, str], dict[str, int], Touched | None] = ([], {}, {}, None)
         self.names: dict[str, str] = {}  # outlet slug -> outlet name, as outlet_names() gives them
@@ -432,7 +430,6 @@ class _Build:
             raise
         self.lap("plan refs" if touched is None else f"apply {len(touched.keys)} changes")
 
-        self.cache_entries = touched is not None
         counts, day_counts = self._counts(touched)
         self.names = outlet_names(store, state, site, counts)
         titles = {slug: outlet_title(name) for slug, name in self.names.items()}
@@ -567,10 +564,8 @@ class _Build:
         todo = set(self.wanted(keyed))
         for feed in feeds:
             if feed.atom_path in todo or feed.json_path in todo:
-                # a whole-site build does not fill the cache (compressing 50 entries per outlet cost
-                # ~8% of a full build at 10,000); an update caches the entries of the feeds it rewrites
-                made = self.entries if self.cache_entries else []
-                for path, data in _feed_files(self.store, self.state, feed, self.site, self.env, self.now, made):
+                for path, data in _feed_files(self.store, self.state, feed, self.site, self.env, self.now,
+                                              self.entries):
                     self.put(path, data, feed.key)
 
     def _list_pages(self, titles: dict[str, str], links: dict[str, OutletLink], counts: dict[str, int],
