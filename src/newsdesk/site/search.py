@@ -91,7 +91,9 @@ class SearchBuild:
     files: tuple[str, ...]
     written: int
     unchanged: int
-    reindexed: tuple[str, ...]  # segment ids built from article bodies this time
+    reindexed: tuple[str, ...]  # segment ids written anew this time
+    # of those, the ones built from earlier versions' postings plus only their new articles' bodies
+    extended: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,11 +452,13 @@ class SegmentDone:
     unchanged: int
 
 
-def _segment_job(store: Store, output: Path, folder: str, members: Sequence[IndexRef], tz: tzinfo) -> SegmentJob:
-    """Read the segment's articles from the store (the part that needs the store)."""
+def _segment_job(store: Store, output: Path, folder: str, members: Sequence[IndexRef], tz: tzinfo, *,
+                 fresh: int | None = None) -> SegmentJob:
+    """Read the segment's articles from the store (the part that needs the store); only the first `fresh` with it."""
     texts: list[tuple[str, str | None, str | None]] = []
-    found = store.get_articles([(ref.source, ref.id) for ref in members])
-    for ref in members:
+    read = members if fresh is None else members[:fresh]
+    found = store.get_articles([(ref.source, ref.id) for ref in read])
+    for ref in read:
         stored = found.get((ref.source, ref.id))
         if stored is None:
             texts.append((ref.title, None, None))
@@ -465,13 +469,13 @@ def _segment_job(store: Store, output: Path, folder: str, members: Sequence[Inde
     return SegmentJob(output, folder, tuple(texts), rows)
 
 
-def _index_segment(job: SegmentJob) -> tuple[int, Iterator[tuple[str, bytes]]]:
-    """The segment's bucket count and its files, made one at a time as they are taken."""
+def _postings(texts: Iterable[tuple[str, str | None, str | None]]) -> tuple[dict[str, array[int]], dict[str, int]]:
+    """Each bigram's encoded list over these documents (numbered from 0), and the last document holding it."""
     # unsigned 32-bit machine integers, not lists of int objects: every number is a count, a
     # position or a gap between two (never negative, and a text of 4G characters is not an article)
     encoded: dict[str, array[int]] = {}
     last_doc: dict[str, int] = {}
-    for doc, (title, lead, body_html) in enumerate(job.texts):
+    for doc, (title, lead, body_html) in enumerate(texts):
         # an article removed since planning is still findable by its title
         text = normalize(title) if body_html is None else document_text(title, lead, body_html)
         # documents come in index order, so each bigram's list is encoded as it grows
@@ -484,16 +488,28 @@ def _index_segment(job: SegmentJob) -> tuple[int, Iterator[tuple[str, bytes]]]:
             if len(spots) > 1:
                 flat.extend(map(operator.sub, spots[1:], spots[:-1]))
             last_doc[bigram] = doc
-    docs = [list(row) for row in job.rows]
-    folder = job.folder
-    # sized from the data so a bucket stays near the target however big the segment is
-    approx = sum(len(g) * 3 + 4 + 3 * len(v) for g, v in encoded.items())
+    return encoded, last_doc
+
+
+def _bucket_count(folder: str, approx: int, grams: int) -> int:
+    """How many buckets a segment's postings get, from their approximate JSON size and number of bigrams."""
     # a query fetches a bucket from every segment: small segments (days) get small buckets
     target = DAY_BUCKET_TARGET_BYTES if len(folder.split(".")[0]) == 10 else BUCKET_TARGET_BYTES
     buckets = 1
     # never more buckets than bigrams: an empty bucket is a file no query needs
-    while buckets < MAX_BUCKETS and approx / buckets > target and buckets * 2 <= len(encoded):
+    while buckets < MAX_BUCKETS and approx / buckets > target and buckets * 2 <= grams:
         buckets *= 2
+    return buckets
+
+
+def _index_segment(job: SegmentJob) -> tuple[int, Iterator[tuple[str, bytes]]]:
+    """The segment's bucket count and its files, made one at a time as they are taken."""
+    encoded, _ = _postings(job.texts)
+    docs = [list(row) for row in job.rows]
+    folder = job.folder
+    # sized from the data so a bucket stays near the target however big the segment is
+    approx = sum(len(g) * 3 + 4 + 3 * len(v) for g, v in encoded.items())
+    buckets = _bucket_count(folder, approx, len(encoded))
     split: list[dict[str, array[int]]] = [{} for _ in range(buckets)]
     for gram, flat in encoded.items():
         split[bucket_of(gram, buckets)][gram] = flat
@@ -511,9 +527,13 @@ def _index_segment(job: SegmentJob) -> tuple[int, Iterator[tuple[str, bytes]]]:
     return buckets, files()
 
 
-def write_segment(job: SegmentJob) -> SegmentDone:
-    """Index one segment and write its files (in a worker process or this one); raises OutputError."""
-    buckets, files = _index_segment(job)
+def write_segment(job: SegmentJob, earlier: Sequence[Earlier] = ()) -> SegmentDone:
+    """Index one segment and write its files (in a worker process or this one); raises OutputError.
+
+    With `earlier`, job.texts are only the segment's newest documents and the rest are
+    those earlier versions' documents, in order: their postings are taken from their files.
+    """
+    buckets, files = _extend_segment(job, earlier) if earlier else _index_segment(job)
     written = unchanged = 0
     paths: list[str] = []
     # the folder is checked once; the names inside it are this module's own b<n>.json and d<n>.json
@@ -526,6 +546,164 @@ def write_segment(job: SegmentJob) -> SegmentDone:
         else:
             unchanged += 1
     return SegmentDone(buckets, tuple(paths), written, unchanged)
+
+
+# ---------------------------------------------------------------- extending earlier versions
+#
+# Documents are numbered newest first, and a bigram's list starts with its first document's
+# number and then only counts gaps. So when a segment's new version is some new documents
+# followed by the documents of earlier versions (today's segment after a fetch of newer
+# articles, or a week made of its days), each earlier list carries over as it is written except
+# its first number: the new version's lists are the new documents' lists, then the earlier
+# versions' lists with that number moved. The bucket files are spliced as text, never decoded.
+
+# one bigram's list in a bucket file as _json writes it: the bigram (letters and digits, which
+# JSON never escapes), the list's first number and the rest of it
+_ENTRY = re.compile(r'"([^"\\\x00-\x1f]+)":\[([0-9]+)((?:,[0-9]+)*)\]')
+
+
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """The postings of an earlier segment version, as read back from its bucket files."""
+
+    docs: int
+    buckets: int
+    grams: dict[str, tuple[int, int, str]]  # bigram -> (its bucket, first number, ",rest,of,the,list")
+    numbers: int  # how many numbers its lists hold together
+
+
+def _read_earlier(output: Path, entry: dict[str, object]) -> Earlier | None:
+    """An earlier version's postings from its bucket files; None when one is missing or not as written here."""
+    folder, buckets, docs = entry.get("dir"), entry.get("buckets"), entry.get("docs")
+    if not isinstance(folder, str) or not isinstance(buckets, int) or not isinstance(docs, int):
+        return None
+    root = urls.resolve_inside(output, f"{INDEX_DIR}/{folder}")
+    grams: dict[str, tuple[int, int, str]] = {}
+    numbers = 0
+    for bucket in range(buckets):
+        try:
+            text = (root / f"b{bucket}.json").read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        end = len(text) - 2
+        if not text.startswith("{") or text[end:] != "}\n":
+            return None
+        at = 1
+        while at < end:
+            match = _ENTRY.match(text, at, end)
+            if match is None:
+                return None
+            gram, first, rest = match.groups()
+            if gram in grams or int(first) >= docs:
+                return None
+            grams[gram] = (bucket, int(first), rest)
+            numbers += 1 + rest.count(",")
+            at = match.end()
+            if at < end:
+                if text[at] != "," or at + 1 == end:
+                    return None
+                at += 1
+    return Earlier(docs, buckets, grams, numbers)
+
+
+def _last_doc(first: int, rest: str) -> int:
+    """The last document (numbered within its version) of a bigram list written as first number and rest."""
+    flat = [first, *map(int, rest[1:].split(","))] if rest else [first]
+    doc = i = 0
+    while i + 1 < len(flat):  # a list as written ends with a whole entry
+        doc += flat[i]
+        i += 2 + flat[i + 1]
+    return doc
+
+
+def _extend_segment(job: SegmentJob, earlier: Sequence[Earlier]) -> tuple[int, Iterator[tuple[str, bytes]]]:
+    """`_index_segment` for job.texts followed by the earlier versions' documents: the same files."""
+    encoded, last_doc = _postings(job.texts)
+    starts: list[int] = []  # each earlier version's first document in the new numbering
+    start = len(job.texts)
+    for part in earlier:
+        starts.append(start)
+        start += part.docs
+    holders: dict[str, list[int]] = {}  # bigram -> the earlier versions holding it, newest first
+    for number, part in enumerate(earlier):
+        for gram in part.grams:
+            found = holders.get(gram)
+            if found is None:
+                holders[gram] = [number]
+            else:
+                found.append(number)
+    grams = holders.keys() | encoded.keys()
+    # _index_segment's size estimate, added up without building the lists
+    approx = sum(len(g) * 3 + 4 for g in grams) + 3 * (sum(len(v) for v in encoded.values())
+                                                       + sum(part.numbers for part in earlier))
+    buckets = _bucket_count(job.folder, approx, len(grams))
+    split: list[list[str]] = [[] for _ in range(buckets)]
+    same = [part.buckets == buckets for part in earlier]
+    for gram in grams:
+        held = holders.get(gram)
+        # a version with as many buckets has already hashed the bigram
+        bucket = next((earlier[n].grams[gram][0] for n in held if same[n]), None) if held else None
+        split[bucket_of(gram, buckets) if bucket is None else bucket].append(gram)
+    docs = [list(row) for row in job.rows]
+    folder = job.folder
+
+    def entry(gram: str) -> str:
+        pieces: list[str] = []
+        last = 0
+        flat = encoded.get(gram)
+        if flat is not None:
+            pieces.append(",".join(map(str, flat)))
+            last = last_doc[gram]
+        held = holders.get(gram, ())
+        for k, number in enumerate(held):
+            _, first, rest = earlier[number].grams[gram]
+            pieces.append(f"{first + starts[number] - last}{rest}")
+            if k + 1 < len(held):
+                last = starts[number] + _last_doc(first, rest)
+        return f'"{gram}":[{",".join(pieces)}]'
+
+    def files() -> Iterator[tuple[str, bytes]]:
+        for b in range(buckets):
+            part, split[b] = split[b], []
+            yield bucket_path(folder, b), ("{" + ",".join(map(entry, sorted(part))) + "}\n").encode()
+        for c in range(0, len(docs), DOCS_PER_CHUNK):
+            yield chunk_path(folder, c // DOCS_PER_CHUNK), _json(docs[c:c + DOCS_PER_CHUNK])
+
+    return buckets, files()
+
+
+def _earlier_versions(output: Path, previous: Mapping[str, dict[str, object]], segment_days: Sequence[str],
+                      members: Sequence[IndexRef], tz: tzinfo,
+                      listing: Callable[[str], set[str]]) -> list[Earlier] | None:
+    """The last build's segment versions a segment can be extended from, newest first; None when it cannot.
+
+    That is when the last index's segments within the segment's days hold, in order, exactly
+    its oldest articles (their fingerprints say so) and their files are all there and sound;
+    the articles before them are then the only ones whose bodies need reading.
+    """
+    first, last = segment_days[0], segment_days[-1]
+    inside: list[tuple[str, dict[str, object], int]] = []
+    for old in previous.values():
+        span, docs, fingerprint = old.get("days"), old.get("docs"), old.get("fp")
+        if not isinstance(span, list) or len(span) != 3 or not isinstance(span[0], str) \
+                or not isinstance(span[1], str) or not first <= span[0] <= span[1] <= last:
+            continue
+        old_files = _segment_files(old)
+        if old_files is None or not isinstance(docs, int) or docs < 1 or not isinstance(fingerprint, str) \
+                or old.get("dir") != segment_folder(str(old.get("id")), fingerprint) \
+                or not _names(old_files) <= listing(str(old["dir"])):
+            return None
+        inside.append((span[0], old, docs))
+    inside.sort(key=operator.itemgetter(0), reverse=True)
+    start = len(members) - sum(docs for _, _, docs in inside)
+    if not inside or start < 0:
+        return None
+    for _, old, docs in inside:
+        if _fingerprint(members[start:start + docs], tz) != old["fp"]:
+            return None
+        start += docs
+    parts = [_read_earlier(output, old) for _, old, _ in inside]
+    return None if None in parts else [part for part in parts if part is not None]
 
 
 PARALLEL_SEGMENT = 500  # segments with fewer articles are indexed in-process: a worker costs more than it saves
@@ -564,6 +742,7 @@ def update_search_index(store: Store, days: DaySource, tz: tzinfo, output: Path,
     files: list[str] = [SEARCH_PAGE]
     written = unchanged = 0
     reindexed: list[str] = []
+    extended: list[str] = []
     running: list[tuple[dict[str, object], Future[SegmentDone]]] = []
     # one listing per segment folder instead of a stat per file: a 100,000-article site has ~40,000
     listings: dict[str, set[str]] = {}
@@ -626,7 +805,14 @@ def update_search_index(store: Store, days: DaySource, tz: tzinfo, output: Path,
         entries.append(entry)
         reindexed.append(segment)
         folder = segment_folder(segment, fingerprint)
-        if pool is not None and len(members) >= PARALLEL_SEGMENT:
+        earlier = _earlier_versions(output, previous, segment_days, members, tz, listing)
+        if earlier is not None:
+            # in this process: only the new articles are indexed, the rest is splicing text
+            fresh = len(members) - sum(part.docs for part in earlier)
+            record(entry, write_segment(_segment_job(store, output, folder, members, tz, fresh=fresh), earlier))
+            extended.append(segment)
+            del earlier
+        elif pool is not None and len(members) >= PARALLEL_SEGMENT:
             settle(in_flight - 1)  # bounded: bodies of at most `in_flight` segments are held at once
             running.append((entry, pool().submit(write_segment, _segment_job(store, output, folder, members, tz))))
         else:
@@ -638,7 +824,8 @@ def update_search_index(store: Store, days: DaySource, tz: tzinfo, output: Path,
     put(INDEX_FILE, _json(index))
     files.append(INDEX_FILE)
     _remove_orphan_segments(output, named, listings)
-    return SearchBuild(files=tuple(files), written=written, unchanged=unchanged, reindexed=tuple(reindexed))
+    return SearchBuild(files=tuple(files), written=written, unchanged=unchanged, reindexed=tuple(reindexed),
+                       extended=tuple(extended))
 
 
 # a segment version's folder, search/<segment>.<12 hex>, and its files b<n>.json and d<n>.json
