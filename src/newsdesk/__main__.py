@@ -1,5 +1,5 @@
 """`python -m newsdesk` runs the command line."""
 
-from newsdesk.cli import main
+from newsdesk.cli import run
 
-raise SystemExit(main())
+run()

@@ -8,6 +8,7 @@ pypinyin, asyncio), and rich is loaded only when output goes to a terminal.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from newsdesk import __version__
 from newsdesk.config import DEFAULT_CONFIG, Config, load_config
@@ -393,8 +394,8 @@ def cmd_search(args: argparse.Namespace, out: Output) -> int:
 
 def _say_cycle(out: Output, cycle: Cycle) -> None:
     """One line per cycle that did something: what came in, what was rebuilt and published."""
-    parts = [f"{cycle.new} new, {sum(r.updated for r in cycle.reports)} updated from "
-             f"{_count(len(cycle.reports), 'source')}"]
+    parts = [(f"{cycle.new} new, {sum(r.updated for r in cycle.reports)} updated from "
+              f"{_count(len(cycle.reports), 'source')}")]
     if cycle.build is not None:
         parts.append(f"built {cycle.build.written} files ({cycle.build.removed} removed)")
     parts.extend(f"published {line}" for line in cycle.published)
@@ -651,5 +652,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def run() -> NoReturn:
+    """`python -m newsdesk`: run main(), then exit without tearing the interpreter down."""
+    try:
+        code = main()
+    except SystemExit as exc:  # --help, --version and usage errors end here
+        if not isinstance(exc.code, int | None):
+            raise
+        code = exc.code or 0
+    exit_now(code)
+
+
+def exit_now(code: int) -> NoReturn:
+    """Exit with `code` after the exit handlers, skipping the interpreter's teardown when nothing needs it.
+
+    Freeing every module a build loaded (jinja2, multiprocessing, ...) took ~20 ms of a
+    ~150 ms no-op `build`. The exit handlers still run (logging flushes, multiprocessing
+    reaps its children), then both streams are flushed. While another thread is alive,
+    or a stream cannot be flushed, the ordinary exit does it all as before.
+    """
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe or stream: let the normal exit report it
+        sys.exit(code)
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import statistics
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -71,6 +70,13 @@ def _parse_time(text: str | None) -> datetime | None:
     if text is None:
         return None
     return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=UTC)
+
+
+def _median(values: list[float]) -> float:
+    """statistics.median of a non-empty list (that module imports fractions and decimal: ~2 ms a build)."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _time(text: str) -> datetime:
@@ -641,7 +647,7 @@ class SqliteStore:
                 times.append(float(elapsed_s))
             gathered[source] = (count + int(new), fetches + 1, times)
         return {source: SourceHealth(source=source, new_articles=count, fetches=fetches,
-                                     median_fetch_s=statistics.median(times) if times else None)
+                                     median_fetch_s=_median(times) if times else None)
                 for source, (count, fetches, times) in gathered.items()}
 
     def snapshot(self, path: Path) -> SqliteStore:
