@@ -517,18 +517,15 @@ class SqliteStore:
         """Every category with its outlet name, article count and newest time, by slug."""
         rows = self._read(
             """
-            WITH counted AS (
-                SELECT category AS slug, COUNT(*) AS n, MAX(published_at) AS latest
-                FROM articles GROUP BY category
-            )
-            SELECT counted.slug, n, latest,
-                   COALESCE((SELECT outlet FROM categories c WHERE c.slug = counted.slug),
-                            (SELECT outlet FROM articles a WHERE a.category = counted.slug
+            SELECT counted.category, n,
+                   (SELECT MAX(published_at) FROM articles a WHERE a.category = counted.category),
+                   COALESCE((SELECT outlet FROM categories c WHERE c.slug = counted.category),
+                            (SELECT outlet FROM articles a WHERE a.category = counted.category
                              ORDER BY published_at DESC, source DESC, id DESC LIMIT 1))
-            FROM counted
+            FROM category_counts counted
             UNION ALL
             SELECT slug, 0, NULL, outlet FROM categories
-            WHERE slug NOT IN (SELECT category FROM articles)
+            WHERE slug NOT IN (SELECT category FROM category_counts)
             ORDER BY 1
             """)
         return [CategoryInfo(slug=slug, outlet=outlet, article_count=n, latest_at=_parse_time(latest))
@@ -626,12 +623,11 @@ class SqliteStore:
         """Every source that was ever fetched or has articles, by name; raises StoreError."""
         rows = self._read(
             f"""
-            WITH names AS (SELECT name FROM sources UNION SELECT DISTINCT source FROM articles),
-                 counts AS (SELECT source, COUNT(*) AS n FROM articles GROUP BY source)
+            WITH names AS (SELECT name FROM sources UNION SELECT source FROM source_counts)
             SELECT names.name, s.name IS NOT NULL, {_SOURCE_COLUMNS}, COALESCE(counts.n, 0)
             FROM names
             LEFT JOIN sources s ON s.name = names.name
-            LEFT JOIN counts ON counts.source = names.name
+            LEFT JOIN source_counts counts ON counts.source = names.name
             ORDER BY names.name
             """)
         return [self._state(r[0], tuple(r[2:-1]) if r[1] else None, r[-1]) for r in rows]

@@ -150,10 +150,50 @@ _CHANGES = (
     "CREATE INDEX articles_by_seq ON articles (seq)",
 )
 
+# articles per source and per category, kept by triggers: the status page and every site build
+# asked for them with a GROUP BY over the whole table (~3 ms each at 10,000 articles, ten times that
+# at 100,000); a row whose count reaches 0 goes, so the names listed are those with articles
+_COUNTS = (
+    "CREATE TABLE source_counts (source TEXT NOT NULL PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE category_counts (category TEXT NOT NULL PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID",
+    "INSERT INTO source_counts (source, n) SELECT source, COUNT(*) FROM articles GROUP BY source",
+    "INSERT INTO category_counts (category, n) SELECT category, COUNT(*) FROM articles GROUP BY category",
+    """
+    CREATE TRIGGER articles_count_insert AFTER INSERT ON articles BEGIN
+        INSERT INTO source_counts (source, n) VALUES (NEW.source, 1)
+            ON CONFLICT (source) DO UPDATE SET n = n + 1;
+        INSERT INTO category_counts (category, n) VALUES (NEW.category, 1)
+            ON CONFLICT (category) DO UPDATE SET n = n + 1;
+    END
+    """,
+    """
+    CREATE TRIGGER articles_count_delete AFTER DELETE ON articles BEGIN
+        UPDATE source_counts SET n = n - 1 WHERE source = OLD.source;
+        DELETE FROM source_counts WHERE source = OLD.source AND n <= 0;
+        UPDATE category_counts SET n = n - 1 WHERE category = OLD.category;
+        DELETE FROM category_counts WHERE category = OLD.category AND n <= 0;
+    END
+    """,
+    """
+    CREATE TRIGGER articles_count_move AFTER UPDATE OF source, category ON articles
+    WHEN OLD.source IS NOT NEW.source OR OLD.category IS NOT NEW.category BEGIN
+        UPDATE source_counts SET n = n - 1 WHERE source = OLD.source;
+        DELETE FROM source_counts WHERE source = OLD.source AND n <= 0;
+        INSERT INTO source_counts (source, n) VALUES (NEW.source, 1)
+            ON CONFLICT (source) DO UPDATE SET n = n + 1;
+        UPDATE category_counts SET n = n - 1 WHERE category = OLD.category;
+        DELETE FROM category_counts WHERE category = OLD.category AND n <= 0;
+        INSERT INTO category_counts (category, n) VALUES (NEW.category, 1)
+            ON CONFLICT (category) DO UPDATE SET n = n + 1;
+    END
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL),
     Migration(2, "stories, fingerprints and aliases", _STORIES),
     Migration(3, "change counter", _CHANGES),
+    Migration(4, "article counts", _COUNTS),
 )
 
 LATEST = MIGRATIONS[-1].version
