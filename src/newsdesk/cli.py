@@ -668,12 +668,15 @@ def exit_now(code: int) -> NoReturn:
 
     Freeing every module a build loaded (jinja2, multiprocessing, ...) took ~20 ms of a
     ~150 ms no-op `build`. The exit handlers still run (logging flushes, multiprocessing
-    reaps its children), then both streams are flushed. While another thread is alive,
-    or a stream cannot be flushed, the ordinary exit does it all as before.
+    reaps its children), then both streams are flushed. While another thread is alive, a
+    profiler, tracer or debugger is on, or a stream cannot be flushed, the ordinary exit
+    does it all as before.
     """
     threading = sys.modules.get("threading")
     if threading is not None and threading.active_count() > 1:
         sys.exit(code)
+    if sys.getprofile() is not None or sys.gettrace() is not None or "bdb" in sys.modules:
+        sys.exit(code)  # cProfile, coverage or pdb report (or restart) after the program returns
     atexit._run_exitfuncs()
     try:
         sys.stdout.flush()

@@ -67,3 +67,13 @@ def test_a_live_thread_gets_the_ordinary_exit_which_waits_for_it(tmp_path: Path)
                    "threading.Thread(target=late).start()\nexit_now(4)\n", tmp_path)
     assert done.returncode == 4
     assert (tmp_path / "thread-done").exists()
+
+
+def test_a_profiler_around_the_command_still_gets_to_write_its_report(site: Path) -> None:
+    profile = site.parent / "build.prof"
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "newsdesk",
+                           "--config", str(site), "build"], capture_output=True, text=True, timeout=120,
+                          cwd=site.parent, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("built ")
+    assert profile.stat().st_size > 0
