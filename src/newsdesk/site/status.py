@@ -5,17 +5,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from functools import cache
-from typing import TYPE_CHECKING
+
+from markupsafe import escape
 
 from newsdesk import urls
 from newsdesk.config import SiteConfig
 from newsdesk.models import SourceHealth, SourceState
 from newsdesk.site.write import write_atomic
 from newsdesk.store.base import Store
-
-if TYPE_CHECKING:
-    import jinja2
 
 STATUS_HTML = "status.html"
 STATUS_JSON = "status.json"
@@ -91,46 +88,54 @@ def gather_status(store: Store, now: datetime | None = None) -> tuple[list[Sourc
     return source_statuses(states, store.source_health(moment - WINDOW)), moment
 
 
+# The page is filled by str.format with every value escaped as Jinja's autoescape does (markupsafe):
+# compiling a Jinja template for this one page cost ~3 ms a build. CSS braces are doubled.
 _PAGE = """<!DOCTYPE html>
-<html lang="{{ language }}">
+<html lang="{language}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<title>Status · {{ title }}</title>
+<title>Status · {title}</title>
 <link rel="stylesheet" href="/static/style.css">
 <style>
-body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#222}
-table{border-collapse:collapse;width:100%}th,td{padding:.35rem .5rem;border-bottom:1px solid #ddd;text-align:left}
-td.n{text-align:right}tr.failing td{background:#fdecea}.err{color:#a40000}
+body{{font-family:system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#222}}
+table{{border-collapse:collapse;width:100%}}th,td{{padding:.35rem .5rem;border-bottom:1px solid #ddd;text-align:left}}
+td.n{{text-align:right}}tr.failing td{{background:#fdecea}}.err{{color:#a40000}}
 </style>
 </head>
 <body>
 <main>
-<h1>Status · <a href="/index.html">{{ title }}</a></h1>
-<p>{{ rows|length }} sources, {{ failing }} failing. As of the latest poll, <time datetime="{{ generated_iso }}">{{ generated }}</time>.</p>
+<h1>Status · <a href="/index.html">{title}</a></h1>
+<p>{count} sources, {failing} failing. As of the latest poll, <time datetime="{generated_iso}">{generated}</time>.</p>
 <table>
 <thead><tr><th>source</th><th>articles</th><th>last 24 h</th><th>median fetch</th><th>last success</th><th>last error</th></tr></thead>
 <tbody>
-{% for r in rows %}<tr class="{{ 'ok' if r.ok else 'failing' }}">
-<td>{{ r.source }}</td><td class="n">{{ r.articles }}</td><td class="n">{{ r.articles_24h }}</td>
-<td class="n">{{ r.median }}</td><td>{{ r.last_success }}</td>
-<td>{% if r.error %}<span class="err">{{ r.error }}</span>{% else %}-{% endif %}</td>
-</tr>
-{% endfor %}</tbody>
+{rows}</tbody>
 </table>
 </main>
 </body>
-</html>
+</html>"""
+_ROW_HTML = """<tr class="{state}">
+<td>{source}</td><td class="n">{articles}</td><td class="n">{articles_24h}</td>
+<td class="n">{median}</td><td>{last_success}</td>
+<td>{error}</td>
+</tr>
 """
 
 
-@cache
-def _page() -> jinja2.Template:
-    """The page template, compiled on first use (compiling it at import cost every command ~3 ms)."""
-    import jinja2
-
-    return jinja2.Environment(autoescape=True).from_string(_PAGE)
+def _page(language: str, title: str, rows: list[dict[str, object]], failing: int, generated: str,
+          generated_iso: str) -> str:
+    """The status page's HTML, every value escaped."""
+    lines = []
+    for r in rows:
+        error = f'<span class="err">{escape(r["error"])}</span>' if r["error"] else "-"
+        lines.append(_ROW_HTML.format(state="ok" if r["ok"] else "failing", source=escape(r["source"]),
+                                      articles=escape(r["articles"]), articles_24h=escape(r["articles_24h"]),
+                                      median=escape(r["median"]), last_success=escape(r["last_success"]),
+                                      error=error))
+    return _PAGE.format(language=escape(language), title=escape(title), count=len(rows), failing=failing,
+                        generated=escape(generated), generated_iso=escape(generated_iso), rows="".join(lines))
 
 
 def _when(value: datetime | None, tz: tzinfo) -> str:
@@ -149,9 +154,8 @@ def render_status(rows: list[SourceStatus], site: SiteConfig, now: datetime) -> 
         view.append({"source": r.source, "ok": r.ok, "articles": r.articles, "articles_24h": r.articles_24h,
                      "median": "-" if r.median_fetch_s is None else f"{r.median_fetch_s:.2f} s",
                      "last_success": _when(r.last_success_at, tz), "error": error})
-    html = _page().render(language=site.language, title=site.title, rows=view,
-                          failing=sum(not r.ok for r in rows), generated=_when(now, tz),
-                          generated_iso=now.astimezone(tz).isoformat(timespec="seconds"))
+    html = _page(site.language, site.title, view, sum(not r.ok for r in rows), _when(now, tz),
+                 now.astimezone(tz).isoformat(timespec="seconds"))
     return html.encode("utf-8"), status_json(now, rows).encode("utf-8")
 
 
