@@ -1,19 +1,23 @@
 """CLI start-up benchmark: wall time of short commands in a fresh process, and what they import.
 
-usage: python bench/cli_startup.py [--articles N] [--runs K] [--src DIR ...]
+usage: python bench/cli_startup.py [--articles N | --config PATH] [--runs K] [--src DIR ...]
 Makes a small site (N articles, default 300, over 30 outlets; one full build), then runs
 `--help`, `build` (nothing changed), `status` and `search` K times each (default 10) as
 `python -m newsdesk`, and reports the fastest and the median wall time, the time
 `-X importtime` counts for importing newsdesk.cli and for the whole command, and which of
 the fetching modules the command loaded. With --src DIR (repeatable: a tree's `src` folder,
 e.g. a commit unpacked with `git archive`) those trees are measured instead of the installed
-newsdesk, on the same site, side by side.
+newsdesk, side by side; each tree gets its own copy of the site, made and built by that tree's
+code (an older tree refuses a store migrated by a newer one). With --config PATH an existing
+site is measured instead (e.g. one kept by `python bench/update_phases.py 10000 1 --keep DIR`);
+--src trees then each work on a copy of its folder, made by its own first build.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -85,11 +89,17 @@ def main() -> None:
     if any(a in ("-h", "--help") for a in args):
         print(__doc__)
         return
+    if args[:1] == ["--make-site"]:  # internal: run under the tree being measured
+        make_site(Path(args[1]), int(args[2]))
+        return
     n, runs = 300, 10
+    existing: Path | None = None
     sources: list[str | None] = []
     while args:
         flag, value, *args = args
-        if flag == "--articles":
+        if flag == "--config":
+            existing = Path(value).resolve()
+        elif flag == "--articles":
             n = int(value)
         elif flag == "--runs":
             runs = int(value)
@@ -99,16 +109,14 @@ def main() -> None:
             raise SystemExit(f"unknown option {flag}; see --help")
     sources = sources or [None]
     with tempfile.TemporaryDirectory(prefix="cli-startup-") as folder:
-        config = make_site(Path(folder), n)
-        subprocess.run([sys.executable, "-m", "newsdesk", "--config", str(config), "build"], check=True,
-                       stdout=subprocess.DEVNULL, env=environment(sources[-1]))
-        commands = [["--help"], ["--config", str(config), "build"], ["--config", str(config), "status"],
-                    ["--config", str(config), "search", "清远"]]
-        print(f"{n} articles, {runs} runs each; python {sys.version.split()[0]}, "
+        print(f"{existing or f'{n} articles'}, {runs} runs each; python {sys.version.split()[0]}, "
               f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}")
         print(f"{'tree':<28} {'command':<10} {'min s':>6} {'median s':>8} {'cli imp s':>9} {'all imp s':>9}  loaded")
-        for src in sources:
+        for number, src in enumerate(sources):
             env = environment(src)
+            config = tree_site(Path(folder) / str(number), n, env, existing, copy=len(sources) > 1)
+            commands = [["--help"], ["--config", str(config), "build"], ["--config", str(config), "status"],
+                        ["--config", str(config), "search", "清远"]]
             for argv in commands:
                 times = wall(argv, env, runs)
                 cli_s, all_s, loaded = imports(argv, env)
@@ -117,6 +125,22 @@ def main() -> None:
                       f" {cli_s:9.3f} {all_s:9.3f}  {' '.join(loaded) or '-'}", flush=True)
         bare = wall_bare(runs)
         print(f"bare interpreter (python -c pass): min {min(bare):.3f} s, median {statistics.median(bare):.3f} s")
+
+
+def tree_site(folder: Path, n: int, env: dict[str, str], existing: Path | None, *, copy: bool) -> Path:
+    """The site one tree is measured on, made and built by that tree's own code; returns its config."""
+    if existing is not None and not copy:
+        config = existing
+    elif existing is not None:
+        shutil.copytree(existing.parent, folder, symlinks=True)
+        config = folder / existing.name
+    else:
+        folder.mkdir(parents=True)
+        subprocess.run([sys.executable, __file__, "--make-site", str(folder), str(n)], env=env, check=True)
+        config = folder / "newsdesk.toml"
+    subprocess.run([sys.executable, "-m", "newsdesk", "--config", str(config), "build"], check=True,
+                   stdout=subprocess.DEVNULL, env=env)
+    return config
 
 
 def wall_bare(runs: int) -> list[float]:
