@@ -7,6 +7,7 @@ memory (no store: the figures are the index's own work). One full index is built
 100 articles arrive after the newest and the index is updated three ways on copies of
 the same tree: `changed_days` given (what the site build passes), `changed_days=None`
 (every segment's refs loaded and fingerprinted), and the old `build_search_index` entry.
+`*_extended` counts the segments built from their last version plus only the new articles' bodies.
 """
 
 from __future__ import annotations
@@ -47,10 +48,12 @@ class Shelf:
         return {key: self.articles[key] for key in keys if key in self.articles}
 
     def refs(self) -> list[search.IndexRef]:
-        from search_memory import Ref
+        from newsdesk.site.plan import ArticleRef
 
-        return [Ref(s.article.source, s.article.id, s.article.outlet, s.article.title, s.article.published_at,
-                    s.revision, f"{s.article.category}/{s.article.id}.html") for s in self.articles.values()]
+        return [ArticleRef(source=s.article.source, id=s.article.id, outlet=s.article.outlet,
+                           category=s.article.category, title=s.article.title,
+                           published_at=s.article.published_at, revision=s.revision,
+                           path=f"{s.article.category}/{s.article.id}.html") for s in self.articles.values()]
 
 
 def one(n: int, root: Path) -> dict[str, object]:
@@ -77,6 +80,7 @@ def one(n: int, root: Path) -> dict[str, object]:
                                               changed_days=new_days if way == "changed_days" else None)
         timings[way] = round(time.perf_counter() - started, 3)
         timings[f"{way}_reindexed"] = len(done.reindexed)
+        timings[f"{way}_extended"] = len(done.extended)
     segments = len(json.loads((base / search.INDEX_FILE).read_text(encoding="utf-8"))["segments"])
     return {"articles": n, "segments": segments, "files": files, "full_s": round(full_s, 1), **timings}
 
