@@ -198,3 +198,14 @@ def test_bucket_files_read_back_as_written(tmp_path: Path) -> None:
         assert written[gram] == [first, *(int(n) for n in rest.split(",")[1:])]
         docs = search.decode_postings(written[gram])
         assert search._last_doc(first, rest) == max(docs)
+
+
+def test_a_month_is_made_from_its_weeks_and_days(tmp_path: Path) -> None:
+    shelf = Shelf()
+    shelf.add(48 * 16, 48 * 12)  # 17-28 February: a week of its own, then the newest week's days
+    output = tmp_path / "site"
+    search.build_search_index(cast(Store, shelf), shelf.refs(), TZ, output, PAGE)
+    build = _update(shelf, output, shelf.add(48 * 28, 7))  # 1 March
+    assert build.extended == ("2022-02",)
+    assert len(shelf.read) == 7
+    assert _tree(output) == _fresh(shelf, tmp_path / "fresh")

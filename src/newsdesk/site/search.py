@@ -608,11 +608,14 @@ def _read_earlier(output: Path, entry: dict[str, object]) -> Earlier | None:
 
 def _last_doc(first: int, rest: str) -> int:
     """The last document (numbered within its version) of a bigram list written as first number and rest."""
-    flat = [first, *map(int, rest[1:].split(","))] if rest else [first]
-    doc = i = 0
-    while i + 1 < len(flat):  # a list as written ends with a whole entry
-        doc += flat[i]
-        i += 2 + flat[i + 1]
+    # only each entry's document gap and count are turned into numbers, not its positions
+    numbers = rest.split(",")  # numbers[0] is "", standing for `first`
+    if len(numbers) < 3:
+        return first  # not a whole entry: no list this module writes
+    doc, i, end = first, 2 + int(numbers[1]), len(numbers)
+    while i + 1 < end:
+        doc += int(numbers[i])
+        i += 2 + int(numbers[i + 1])
     return doc
 
 
