@@ -18,11 +18,11 @@ import os
 import time
 import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
-from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
@@ -78,6 +78,9 @@ from newsdesk.site.state import LEGACY_MANIFEST, STATE_FILE, BuildState, parse_t
 from newsdesk.site.status import STATUS_HTML, STATUS_JSON, write_status
 from newsdesk.site.write import OutputFolder, flush_to_disk, read_legacy_manifest, remove_stale, write_atomic
 from newsdesk.store.base import Store
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +230,10 @@ class _Pool:
 
     def __call__(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            # imported here: builds that start no worker (most updates of a small site) skip ~7 ms
+            from concurrent.futures import ProcessPoolExecutor
+            from multiprocessing import get_context
+
             # fork: workers start at once and inherit the imported modules; they only render and write
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("fork"))
         return self._pool
@@ -461,7 +468,8 @@ class _Build:
         finally:
             pool.close()
         self.lap("waiting for the outlet worker")
-        status = write_status(store, site)  # health page, see site/status.py
+        # health page, see site/status.py; when pages were written, the flush below covers it too
+        status = write_status(store, site, durable=not self.tally.written)
         for path in status:
             self.todo[path] = "status"
         self.planned.update(status)

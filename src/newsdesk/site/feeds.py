@@ -14,8 +14,10 @@ from newsdesk.config import SiteConfig
 from newsdesk.models import StoredArticle
 from newsdesk.urls import ATOM, absolute
 
-# characters XML 1.0 forbids outright; one stray control byte would make the feed unparseable
-_NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# characters XML 1.0 forbids outright (all but tab, newline and CR below space, lone surrogates, U+FFFE
+# and U+FFFF); one stray control byte would make the feed unparseable. Listed, not negated: the
+# negated class took ~3 ms to compile in every build process
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
