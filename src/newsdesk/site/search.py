@@ -39,10 +39,12 @@ INDEX_DIR = "search"
 INDEX_FILE = f"{INDEX_DIR}/index.json"
 MIN_TERM = 2  # one character matches nearly every Chinese article; the page asks for two
 DOCS_PER_CHUNK = 25  # result metadata comes in chunks so a query fetches only the chunks of its hits
-BUCKET_TARGET_BYTES = 16_000  # aim for buckets about this size: few requests, little waste per query
-DAY_BUCKET_TARGET_BYTES = 4_000
+# aim for buckets about this size: few requests, little waste per query. Days get the same size:
+# today's segment is rewritten by every update, and 4 KB day buckets made 135 files per +100
+# update instead of 39 (a query then fetched ~12% less, measured by bench/search_compare.py)
+BUCKET_TARGET_BYTES = 16_000
 MAX_BUCKETS = 1024
-LAYOUT = 2  # how segments are cut into files; part of every fingerprint, so a new layout re-indexes once
+LAYOUT = 3  # how segments are cut into files; part of every fingerprint, so a new layout re-indexes once
 # a segment with more articles is cut smaller (month -> weeks -> days): indexing one holds its postings
 # at once, ~10 KB per article in the bench corpus, so this keeps a worker's indexing near 40 MB
 MAX_SEGMENT_DOCS = 4000
@@ -491,13 +493,11 @@ def _postings(texts: Iterable[tuple[str, str | None, str | None]]) -> tuple[dict
     return encoded, last_doc
 
 
-def _bucket_count(folder: str, approx: int, grams: int) -> int:
+def _bucket_count(approx: int, grams: int) -> int:
     """How many buckets a segment's postings get, from their approximate JSON size and number of bigrams."""
-    # a query fetches a bucket from every segment: small segments (days) get small buckets
-    target = DAY_BUCKET_TARGET_BYTES if len(folder.split(".")[0]) == 10 else BUCKET_TARGET_BYTES
     buckets = 1
     # never more buckets than bigrams: an empty bucket is a file no query needs
-    while buckets < MAX_BUCKETS and approx / buckets > target and buckets * 2 <= grams:
+    while buckets < MAX_BUCKETS and approx / buckets > BUCKET_TARGET_BYTES and buckets * 2 <= grams:
         buckets *= 2
     return buckets
 
@@ -509,7 +509,7 @@ def _index_segment(job: SegmentJob) -> tuple[int, Iterator[tuple[str, bytes]]]:
     folder = job.folder
     # sized from the data so a bucket stays near the target however big the segment is
     approx = sum(len(g) * 3 + 4 + 3 * len(v) for g, v in encoded.items())
-    buckets = _bucket_count(folder, approx, len(encoded))
+    buckets = _bucket_count(approx, len(encoded))
     split: list[dict[str, array[int]]] = [{} for _ in range(buckets)]
     for gram, flat in encoded.items():
         split[bucket_of(gram, buckets)][gram] = flat
@@ -639,7 +639,7 @@ def _extend_segment(job: SegmentJob, earlier: Sequence[Earlier]) -> tuple[int, I
     # _index_segment's size estimate, added up without building the lists
     approx = sum(len(g) * 3 + 4 for g in grams) + 3 * (sum(len(v) for v in encoded.values())
                                                        + sum(part.numbers for part in earlier))
-    buckets = _bucket_count(job.folder, approx, len(grams))
+    buckets = _bucket_count(approx, len(grams))
     split: list[list[str]] = [[] for _ in range(buckets)]
     same = [part.buckets == buckets for part in earlier]
     for gram in grams:
