@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from newsdesk.models import SafeHtml
 
@@ -35,13 +35,9 @@ class Chrome:
     search_box: bool  # whether the _search_box.html partial exists
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True)
 class ListItem:
-    """One article in a list: its title, page link, outlet and time.
-
-    A site lists each article on several pages, and a page's manifest key hashes the
-    repr of its whole context, so the repr is a digest computed once per item.
-    """
+    """One article in a list: its title, page link, outlet and time."""
 
     title: str
     href: str
@@ -49,14 +45,6 @@ class ListItem:
     outlet_href: str
     time_text: str
     time_iso: str
-    fingerprint: str = field(init=False, default="")
-
-    def __post_init__(self) -> None:
-        fp = digest(self.title, self.href, self.outlet, self.outlet_href, self.time_text, self.time_iso)
-        object.__setattr__(self, "fingerprint", fp)
-
-    def __repr__(self) -> str:
-        return f"ListItem<{self.fingerprint}>"
 
 
 @dataclass(frozen=True, slots=True)
