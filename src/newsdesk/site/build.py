@@ -632,7 +632,7 @@ class _Build:
                 # numbered pages before the earliest change hold the same articles and links as before
                 first = max(1, min(rank // per + 1, old_last or 1, new_last or 1))
                 self.stale.update(outlet_page_path(slug, n) for n in range(new_last + 1, old_last + 1))
-            tail = [ref_of(row) for row in state.members(slug, tail_start(count, first, per))]
+            tail = [ref_of(row) for row in state.members(slug, tail_start(count, first, per), count)]
             outlet = names[slug]
             self._specs(outlet_pages(slug, outlet, outlet_title(outlet), tail, count, first, site, chrome, key))
             feed = outlet_feed(state, slug, outlet_title(outlet), site, key)

@@ -299,8 +299,13 @@ class BuildState:
         """Paths more than one article maps to."""
         return [r[0] for r in self._all("SELECT path FROM refs WHERE path != '' GROUP BY path HAVING COUNT(*) > 1")]
 
-    def members(self, category: str, offset: int = 0) -> list[RefRow]:
-        """An outlet's page-owning refs oldest first, from position `offset`."""
+    def members(self, category: str, offset: int = 0, count: int | None = None) -> list[RefRow]:
+        """An outlet's page-owning refs oldest first, from position `offset` (of `count`, when known)."""
+        if count is not None and offset * 2 > count:
+            # the newest few of a long outlet: read from the newest end instead of skipping `offset` rows
+            rows = self._all(f"SELECT {REF_COLUMNS} FROM refs WHERE category = ? AND owner = 1"
+                             " ORDER BY published DESC, source DESC, id DESC LIMIT ?", (category, count - offset))
+            return rows[::-1]
         return self._all(f"SELECT {REF_COLUMNS} FROM refs WHERE category = ? AND owner = 1"
                          " ORDER BY published, source, id LIMIT -1 OFFSET ?", (category, offset))
 
