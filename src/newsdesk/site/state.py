@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = ".newsdesk-build.db"
 LEGACY_MANIFEST = ".newsdesk-manifest.json"  # the JSON manifest of earlier versions, replaced by STATE_FILE
-_FORMAT = "5"  # bump when the tables change: an older state file is then rebuilt from the store
+_FORMAT = "6"  # bump when the tables change: an older state file is then rebuilt from the store
 _PER_QUERY = 500  # keys per IN (...) list
 
 _SCHEMA = (
@@ -62,7 +62,7 @@ _SCHEMA = (
         id         TEXT    NOT NULL,
         revision   INTEGER NOT NULL,
         path       TEXT    NOT NULL,
-        entry      BLOB    NOT NULL,  -- zlib-compressed JSON
+        entry      TEXT    NOT NULL,  -- updated, <entry> and JSON Feed item, NUL-separated
         category   TEXT    NOT NULL,
         published  TEXT    NOT NULL,
         PRIMARY KEY (source, id)
@@ -234,11 +234,11 @@ class BuildState:
         self._run("DELETE FROM refs")
         self._run("DELETE FROM entries")
 
-    def entries(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str, bytes]]:
+    def entries(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str, str]]:
         """Cached feed entries: key -> (revision, page path, entry text)."""
         return {key: (row[2], row[3], row[4]) for key, row in self._by_key("entries", "revision, path, entry", keys).items()}
 
-    def put_entries(self, rows: Iterable[tuple[str, str, int, str, bytes, str, str]]) -> None:
+    def put_entries(self, rows: Iterable[tuple[str, str, int, str, str, str, str]]) -> None:
         """Cache feed entries: (source, id, revision, path, entry text, category, published)."""
         self._many("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
