@@ -191,3 +191,28 @@ def test_long_outlets_read_their_newest_pages_from_the_newest_end(store: SqliteS
         full = replace(site, output=tmp_path / f"long{step}")
         build_site(store, full, full=True)
         assert tree(site.output) == tree(full.output), f"step {step}"
+
+
+def test_cached_feed_entries_keep_control_characters_out_of_the_feeds(store: SqliteStore, site: SiteConfig,
+                                                                     tmp_path: Path) -> None:
+    import json
+
+    import feedparser
+
+    from newsdesk.models import SafeHtml
+
+    # the cache separates an entry's parts with U+001F: an article carrying it (and NUL) must not split wrongly
+    odd = replace(article("C1", 0), title="控制\x1f字符\x00标题", summary="摘\x1f要",
+                  body_html=SafeHtml("<p>正文\x1f含\x00控制符</p>"))
+    store.upsert([odd], SEEN)
+    build_site(store, site)
+    store.upsert([article("C2", 10)], SEEN + timedelta(minutes=1))  # the outlet's feeds now reuse C1's cached entry
+    build_site(store, site)
+    full = replace(site, output=tmp_path / "full")
+    build_site(store, full, full=True)
+    assert tree(site.output) == tree(full.output)
+    feed = feedparser.parse((site.output / "feed.xml").read_bytes())
+    assert not feed.bozo and [e.title for e in feed.entries] == [feed.entries[0].title, "控制字符标题"]
+    items = json.loads((site.output / "feed.json").read_bytes())["items"]
+    assert [item["title"] for item in items][1] == "控制字符标题"
+    assert "控制符" in items[1]["content_html"] and "\x1f" not in items[1]["content_html"]

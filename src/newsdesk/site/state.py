@@ -62,7 +62,7 @@ _SCHEMA = (
         id         TEXT    NOT NULL,
         revision   INTEGER NOT NULL,
         path       TEXT    NOT NULL,
-        entry      TEXT    NOT NULL,  -- updated, <entry> and JSON Feed item, NUL-separated
+        entry      TEXT    NOT NULL,  -- updated, <entry> and JSON Feed item, U+001F between
         category   TEXT    NOT NULL,
         published  TEXT    NOT NULL,
         PRIMARY KEY (source, id)
