@@ -185,7 +185,8 @@ def test_long_outlets_read_their_newest_pages_from_the_newest_end(store: SqliteS
     build_site(store, site)
     for step in range(6):
         newer = [article(f"N{step}-{n}", 400 + step * 20 + n, n % 2) for n in range(2)]
-        older = [article(f"O{step}", rng.randint(0, 300), step % 2)]  # back-dated: lands on an old page
+        # back-dated: onto an old page (before the newest 16 refs) or among the newest
+        older = [article(f"O{step}", rng.randint(0, 60) if step % 2 else rng.randint(200, 300), step % 2)]
         store.upsert(newer + older, SEEN + timedelta(minutes=step))
         build_site(store, site)
         full = replace(site, output=tmp_path / f"long{step}")

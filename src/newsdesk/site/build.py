@@ -29,7 +29,15 @@ from newsdesk import urls
 from newsdesk.config import SiteConfig
 from newsdesk.errors import OutputError
 from newsdesk.models import BuildReport, StoredArticle
-from newsdesk.site.feeds import RenderedEntry, atom_feed, entry_updated, feed_entry, http_link, json_feed, json_item
+from newsdesk.site.feeds import (
+    RenderedEntry,
+    atom_feed,
+    entry_updated,
+    feed_entry,
+    http_link,
+    json_feed,
+    json_item,
+)
 from newsdesk.site.pages import ArticleNav, ArticlePage, Chrome, OutletLink, digest
 from newsdesk.site.plan import (
     ARCHIVE_INDEX,

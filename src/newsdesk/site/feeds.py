@@ -179,4 +179,4 @@ def json_feed(entries: list[RenderedEntry], site: SiteConfig, *, path: str,
     if site.description:
         feed["description"] = site.description
     head = _compact(feed)  # the items are JSON text already: spliced in last
-    return f'{head[:-1]},"items":[{",".join(entry.json for entry in entries)}]}}\n'.encode("utf-8")
+    return f'{head[:-1]},"items":[{",".join(entry.json for entry in entries)}]}}\n'.encode()

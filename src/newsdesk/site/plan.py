@@ -326,9 +326,12 @@ class Navigator:
             yield ref, self.nav(ref, older, newer)
 
     def around(self, refs: Iterable[ArticleRef]) -> Iterable[tuple[ArticleRef, ArticleNav]]:
-        """The pages of some articles, each with its neighbours looked up one by one."""
-        for ref in refs:
-            older, newer = self.state.neighbours(ref.category, time_key(ref.published_at), ref.source, ref.id)
+        """The pages of some articles, with their neighbours in their outlets."""
+        refs = list(refs)
+        positions = [(ref.category, time_key(ref.published_at), ref.source, ref.id) for ref in refs]
+        around = self.state.neighbours_of(positions)
+        for ref, position in zip(refs, positions):
+            older, newer = around[position]
             yield ref, self.nav(ref, ref_of(older) if older else None, ref_of(newer) if newer else None)
 
 
@@ -336,8 +339,8 @@ def nav_dirty(state: BuildState, touched: Touched) -> list[ArticleRef]:
     """The page-owning articles whose page may differ after `touched`: the touched ones, their
     old and new neighbours in their outlets, and every member of a story one of them left or joined."""
     keys: set[tuple[str, str]] = set(touched.keys)
-    for category, published, source, article_id in touched.positions:
-        for row in state.neighbours(category, published, source, article_id):
+    for pair in state.neighbours_of(touched.positions).values():
+        for row in pair:
             if row is not None:
                 keys.add((row[0], row[1]))
     for story in touched.stories:

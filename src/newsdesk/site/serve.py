@@ -14,7 +14,8 @@ from newsdesk.errors import UsageError
 class _SiteHandler(SimpleHTTPRequestHandler):
     """Serves files of one folder; answers unknown paths with the site's 404 page."""
 
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map,
+    # the base class declares it as an instance variable (typeshed), so no ClassVar here
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map,  # noqa: RUF012
                       ".html": "text/html; charset=utf-8", ".xml": "application/xml; charset=utf-8",
                       ".json": "application/json; charset=utf-8", ".css": "text/css; charset=utf-8",
                       ".js": "text/javascript; charset=utf-8", ".txt": "text/plain; charset=utf-8"}

@@ -11,6 +11,7 @@ a 100,000-article plan never has to sit in memory at once.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -75,6 +76,7 @@ _SCHEMA = (
 
 # what the planner reads back; `RefRow` in this order
 REF_COLUMNS = "source, id, outlet, category, title, published, revision, path"
+_NEIGHBOUR_WINDOW = 16  # an update's changes are nearly always among an outlet's newest articles
 RefRow = tuple[str, str, str, str, str, str, int, str]
 
 
@@ -352,6 +354,29 @@ class BuildState:
                           " AND (published, source, id) > (?, ?, ?)"
                           " ORDER BY published, source, id LIMIT 1", (category, published, source, article_id))
         return (older[0] if older else None), (newer[0] if newer else None)
+
+    def neighbours_of(self, positions: Iterable[tuple[str, str, str, str]]
+                      ) -> dict[tuple[str, str, str, str], tuple[RefRow | None, RefRow | None]]:
+        """neighbours() of many (category, published, source, id) positions: one read of each outlet's
+        newest refs, one query pair only for a position older than that window."""
+        by_category: dict[str, list[tuple[str, str, str, str]]] = {}
+        for position in positions:
+            by_category.setdefault(position[0], []).append(position)
+        found: dict[tuple[str, str, str, str], tuple[RefRow | None, RefRow | None]] = {}
+        for category, group in by_category.items():
+            window = self.newest_in(category, _NEIGHBOUR_WINDOW)[::-1]  # oldest first
+            whole = len(window) < _NEIGHBOUR_WINDOW  # the window is the whole outlet
+            order = [(row[5], row[0], row[1]) for row in window]
+            for position in group:
+                at = (position[1], position[2], position[3])
+                index = bisect.bisect_left(order, at)  # the first ref not older than the position
+                if index == 0 and not whole:
+                    found[position] = self.neighbours(*position)  # its older neighbour may lie before the window
+                    continue
+                after = index + 1 if index < len(order) and order[index] == at else index
+                found[position] = (window[index - 1] if index else None,
+                                   window[after] if after < len(window) else None)
+        return found
 
     def ref(self, source: str, article_id: str) -> RefRow | None:
         """One page-owning ref."""
