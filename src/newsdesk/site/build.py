@@ -21,7 +21,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
@@ -102,7 +102,6 @@ MANIFEST_NAMES = frozenset({STATE_FILE, f"{STATE_FILE}-journal", LEGACY_MANIFEST
 _CHUNK = 200  # article pages per worker task
 _PARALLEL_FROM = 1_000  # fewer article pages than this render in-process: a pool costs more than it saves
 _PARALLEL_OUTLETS = 20  # outlets whose pages a worker renders while the build does the rest
-_WORKER_SHARE = 70  # percent of those outlets the worker takes (the rest of an update is about half their work)
 _FORMAT = "7"  # bump when a change to the build code (not templates) alters output bytes
 
 __all__ = ["ArticleRef", "Chrome", "build_site", "time_text"]
@@ -228,12 +227,49 @@ class _StateDays:
         return [ref_of(row) for row in self._state.day_members(days)]
 
 
+class _Claims:
+    """A list of outlets shared out between the build and its outlet worker, one outlet at a time: the
+    worker takes them from the front, the build from the back once its own work is done, so both
+    finish together however long that other work took. Lives in memory both processes share."""
+
+    def __init__(self, bounds: Any) -> None:
+        self._bounds = bounds  # a synchronized [next from the front, end of what is left]
+
+    def share(self, count: int) -> None:
+        with self._bounds.get_lock():
+            self._bounds[0], self._bounds[1] = 0, count
+
+    def front(self) -> int | None:
+        with self._bounds.get_lock():
+            taken: int = self._bounds[0]
+            if taken >= self._bounds[1]:
+                return None
+            self._bounds[0] = taken + 1
+            return taken
+
+    def back(self) -> int | None:
+        with self._bounds.get_lock():
+            if self._bounds[0] >= self._bounds[1]:
+                return None
+            self._bounds[1] -= 1
+            last: int = self._bounds[1]
+            return last
+
+
+_WORKER_CLAIMS: list[_Claims] = []  # in a worker process: the claims its pool was made with
+
+
+def _adopt_claims(claims: _Claims) -> None:
+    _WORKER_CLAIMS[:] = [claims]
+
+
 class _Pool:
     """Worker processes for the build, started on first use and shared by article pages and search."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
+        self.claims: _Claims | None = None
 
     def __call__(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -241,8 +277,12 @@ class _Pool:
             from concurrent.futures import ProcessPoolExecutor
             from multiprocessing import get_context
 
-            # fork: workers start at once and inherit the imported modules; they only render and write
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("fork"))
+            # fork: workers start at once and inherit the imported modules (and the claims' shared
+            # memory, which can only be handed over that way); they only render and write
+            context = get_context("fork")
+            self.claims = _Claims(context.Array("i", 2))
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                             initializer=_adopt_claims, initargs=(self.claims,))
         return self._pool
 
     def close(self) -> None:
@@ -334,7 +374,8 @@ class _Part:
 
 def _outlets_apart(store_path: Path, site: SiteConfig, full: bool, now: datetime | None, outlets: list[str],
                    names: dict[str, str], counts: dict[str, int], touched: Touched | None) -> _Part:
-    """Outlet pages and feeds in a worker process, with its own connections to the store and the state."""
+    """Outlet pages and feeds in a worker process, with its own connections to the store and the state:
+    the outlets it claims from the front of `outlets` while the build does its other work."""
     from newsdesk.store import open_store
 
     started = time.perf_counter()
@@ -343,9 +384,12 @@ def _outlets_apart(store_path: Path, site: SiteConfig, full: bool, now: datetime
         try:
             build = _Build(store, site, state, full, None, now, reader=True)
             ready = time.perf_counter()
-            build._outlets(outlets, names, counts, touched)
+            done = 0
+            for index in iter(_WORKER_CLAIMS[0].front, None):
+                build._outlets([outlets[index]], names, counts, touched)
+                done += 1
             log.debug("build: outlet worker: ready in %.3f s, %d outlets in %.3f s", ready - started,
-                      len(outlets), time.perf_counter() - ready)
+                      done, time.perf_counter() - ready)
             return _Part(todo=build.todo, stale=build.stale, planned=build.planned,
                          floors=build.floors, entries=build.entries, written=build.tally.written,
                          unchanged=build.tally.unchanged, total=build.tally.total)
@@ -590,12 +634,14 @@ class _Build:
         part: Future[_Part] | None = None
         store_path = getattr(self.store, "path", None)
         if self.pool.workers > 1 and len(outlets) >= _PARALLEL_OUTLETS and isinstance(store_path, Path):
-            # outlet pages and feeds are half an update's work: a worker does most of them meanwhile,
-            # this process the rest once its own share is done (see _join)
-            share = len(outlets) * _WORKER_SHARE // 100
-            part = self.pool().submit(_outlets_apart, store_path, site, self.full, self.now, outlets[:share],
-                                      self.names, counts, touched)
-            self.leftover = (outlets[share:], self.names, counts, touched)
+            # outlet pages and feeds are half an update's work: a worker starts on them meanwhile,
+            # this process takes what is left once its own share is done (see _join)
+            pool = self.pool()
+            assert self.pool.claims is not None
+            self.pool.claims.share(len(outlets))
+            part = pool.submit(_outlets_apart, store_path, site, self.full, self.now, outlets,
+                               self.names, counts, touched)
+            self.leftover = (outlets, self.names, counts, touched)
         else:
             self._outlets(outlets, self.names, counts, touched)
         if touched is None:
@@ -651,7 +697,11 @@ class _Build:
         """Render the outlets left to this process, then take in what the outlet worker did, if one ran."""
         if self.part is None:
             return
-        self._outlets(*self.leftover)
+        outlets, names, counts, touched = self.leftover
+        claims = self.pool.claims
+        assert claims is not None
+        for index in iter(claims.back, None):
+            self._outlets([outlets[index]], names, counts, touched)
         part, self.part = self.part.result(), None
         self.todo.update(part.todo)
         self.stale.update(part.stale)
