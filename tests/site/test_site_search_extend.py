@@ -4,32 +4,23 @@ byte for byte a fresh build's, and anything but newer articles re-indexes the se
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import cast
-from zoneinfo import ZoneInfo
 
 import pytest
+from search_shelf import PAGE, T0, TZ, MemoryShelf
 
-from newsdesk.models import Article, SafeHtml, StoredArticle
+from newsdesk.models import Article, SafeHtml
 from newsdesk.site import search
-from newsdesk.site.plan import ArticleRef as Ref
 from newsdesk.store.base import Store
 
-TZ = ZoneInfo("Asia/Shanghai")
-T0 = datetime(2022, 1, 31, 16, 0, tzinfo=UTC)  # Tuesday 1 February 2022, 00:00 in Shanghai
-PAGE = b"<!DOCTYPE html><title>search</title>\n"
 WORDS = ("清远", "供电局", "市场", "数据", "评价", "榜首", "逆回购", "半导体")
 STEP_MIN = 30  # 48 articles a day
 
 
-class Shelf:
+class Shelf(MemoryShelf):
     """Articles in memory, one every STEP_MIN minutes; remembers whose bodies the index read."""
-
-    def __init__(self) -> None:
-        self.articles: dict[str, tuple[Article, int]] = {}
-        self.read: list[str] = []
 
     def put(self, number: int, *, minute: int | None = None, revision: int = 1) -> str:
         article_id = f"N{number:05d}"
@@ -44,23 +35,6 @@ class Shelf:
     def add(self, start: int, count: int) -> set[str]:
         """Articles start..start+count-1; the days they fall on."""
         return {self.day(self.put(n)) for n in range(start, start + count)}
-
-    def get_articles(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StoredArticle]:
-        found = {}
-        for source, article_id in keys:
-            self.read.append(article_id)
-            if article_id in self.articles:
-                article, revision = self.articles[article_id]
-                found[(source, article_id)] = StoredArticle(article, T0, T0, revision)
-        return found
-
-    def refs(self) -> list[Ref]:
-        return [Ref(source=a.source, id=a.id, outlet=a.outlet, category=a.category, title=a.title,
-                    published_at=a.published_at, revision=revision, path=f"nanfangPlus/{a.id}.html")
-                for a, revision in self.articles.values()]
-
-    def day(self, article_id: str) -> str:
-        return search.day_of(self.articles[article_id][0].published_at, TZ)
 
 
 def _update(shelf: Shelf, output: Path, changed: set[str] | None) -> search.SearchBuild:

@@ -5,32 +5,25 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Collection, Iterable, Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
+from collections.abc import Collection, Iterable
+from datetime import UTC, timedelta, tzinfo
 from pathlib import Path
 from typing import cast
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from search_shelf import PAGE, T0, TZ, MemoryShelf
 
-from newsdesk.models import Article, SafeHtml, StoredArticle
+from newsdesk.models import Article, SafeHtml
 from newsdesk.site import search
-from newsdesk.site.plan import ArticleRef as Ref  # the refs a build indexes
 from newsdesk.store.base import Store
 
-TZ = ZoneInfo("Asia/Shanghai")
-T0 = datetime(2022, 1, 31, 16, 0, tzinfo=UTC)  # 1 February 2022, 00:00 in Shanghai
-PAGE = b"<!DOCTYPE html><title>search</title>\n"
 WORDS = ("清远", "供电局", "市场", "数据", "评价", "榜首")
 
 
-class Shelf:
+class Shelf(MemoryShelf):
     """A store of articles in memory: just what the index reads (get_articles)."""
-
-    def __init__(self) -> None:
-        self.articles: dict[str, tuple[Article, int]] = {}
 
     def put(self, article_id: str, minute: int, revision: int) -> None:
         word = WORDS[(revision + len(article_id)) % len(WORDS)]
@@ -39,22 +32,6 @@ class Shelf:
                           published_at=T0 + timedelta(minutes=minute),
                           body_html=SafeHtml(f"<p>{word}消息{article_id}，第{revision}版。</p>"))
         self.articles[article_id] = (article, revision)
-
-    def get_articles(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StoredArticle]:
-        found = {}
-        for source, article_id in keys:
-            if article_id in self.articles:
-                article, revision = self.articles[article_id]
-                found[(source, article_id)] = StoredArticle(article, T0, T0, revision)
-        return found
-
-    def refs(self) -> list[Ref]:
-        return [Ref(source=a.source, id=a.id, outlet=a.outlet, category=a.category, title=a.title,
-                    published_at=a.published_at, revision=revision, path=f"nanfangPlus/{a.id}.html")
-                for a, revision in self.articles.values()]
-
-    def day(self, article_id: str) -> str:
-        return search.day_of(self.articles[article_id][0].published_at, TZ)
 
 
 class Watched(search.RefDays):
