@@ -149,8 +149,12 @@ def test_a_worker_renders_the_outlets_and_the_tree_is_the_same(store: SqliteStor
 
 
 def test_random_updates_through_the_outlet_worker_equal_a_full_build(store: SqliteStore, site: SiteConfig,
-                                                                     tmp_path: Path) -> None:
+                                                                     tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from newsdesk.site.build import _PARALLEL_OUTLETS
+
+    # feed entries go to the state a few at a time, from the build and its worker alike (the fork inherits this)
+    monkeypatch.setattr(build_module, "_ENTRY_BATCH", 4)
 
     outlets = _PARALLEL_OUTLETS + 6
     rng = random.Random(11)
@@ -174,6 +178,15 @@ def test_random_updates_through_the_outlet_worker_equal_a_full_build(store: Sqli
         full = replace(site, workers=1, output=tmp_path / f"full{step}")
         build_site(store, full, full=True)
         assert tree(site.output) == tree(full.output), f"step {step}"
+    import sqlite3
+
+    import feedparser
+
+    with sqlite3.connect(site.output / STATE_FILE) as conn:
+        cached = {row[0] for row in conn.execute("SELECT id FROM entries")}
+    feeds = {entry.id.rsplit("/", 1)[1] for k in range(outlets)  # every feed's entries were cached
+             for entry in feedparser.parse((site.output / f"category/outlet{k}.xml").read_bytes()).entries}
+    assert len(feeds) == outlets * 2 and feeds <= cached
 
 
 def test_long_outlets_read_their_newest_pages_from_the_newest_end(store: SqliteStore, site: SiteConfig,

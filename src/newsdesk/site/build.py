@@ -101,6 +101,7 @@ STATUS_FILES = (STATUS_HTML, STATUS_JSON)
 MANIFEST_NAMES = frozenset({STATE_FILE, f"{STATE_FILE}-journal", LEGACY_MANIFEST})
 _CHUNK = 200  # article pages per worker task
 _PARALLEL_FROM = 1_000  # fewer article pages than this render in-process: a pool costs more than it saves
+_ENTRY_BATCH = 1_000  # feed entries (each ~2.5x its body) held before they go to the state
 _PARALLEL_OUTLETS = 20  # outlets whose pages a worker renders while the build does the rest
 _FORMAT = "7"  # bump when a change to the build code (not templates) alters output bytes
 
@@ -366,7 +367,6 @@ class _Part:
     stale: set[str]
     planned: set[str]
     floors: list[tuple[str, str, str, str]]
-    entries: list[tuple[str, str, int, str, str, str, str]]
     written: int
     unchanged: int
     total: int
@@ -390,8 +390,9 @@ def _outlets_apart(store_path: Path, site: SiteConfig, full: bool, now: datetime
                 done += 1
             log.debug("build: outlet worker: ready in %.3f s, %d outlets in %.3f s", ready - started,
                       done, time.perf_counter() - ready)
+            build.save_entries()  # before the build's final commit prunes the cache
             return _Part(todo=build.todo, stale=build.stale, planned=build.planned,
-                         floors=build.floors, entries=build.entries, written=build.tally.written,
+                         floors=build.floors, written=build.tally.written,
                          unchanged=build.tally.unchanged, total=build.tally.total)
         finally:
             state.close()
@@ -421,7 +422,7 @@ class _Build:
         self.todo: dict[str, str] = {}  # path -> key of the files this build rendered
         self.planned: set[str] = set()  # every path planned (only kept when the whole site is planned)
         self.stale: set[str] = set()
-        self.entries: list[tuple[str, str, int, str, str, str, str]] = []  # feed entries made, cached at the end
+        self.entries: list[tuple[str, str, int, str, str, str, str]] = []  # feed entries made, not yet cached
         self.floors: list[tuple[str, str, str, str]] = []  # per outlet feed: its oldest entry (older ones go)
         self.total_refs = 0
         self.recorded_counts = ""
@@ -625,6 +626,14 @@ class _Build:
                 for path, data in _feed_files(self.store, self.state, feed, self.site, self.env, self.now,
                                               self.entries):
                     self.put(path, data, feed.key)
+        if len(self.entries) >= _ENTRY_BATCH:
+            self.save_entries()
+
+    def save_entries(self) -> None:
+        """Cache the feed entries made so far, so a whole-site build does not hold them all."""
+        if self.entries:
+            self.state.save_entries(self.entries)
+            self.entries = []
 
     def _list_pages(self, titles: dict[str, str], links: dict[str, OutletLink], counts: dict[str, int],
                     days: list[str], day_counts: dict[str, int], touched: Touched | None) -> None:
@@ -707,7 +716,6 @@ class _Build:
         self.stale.update(part.stale)
         self.planned.update(part.planned)
         self.floors += part.floors
-        self.entries += part.entries
         self.tally.written += part.written
         self.tally.unchanged += part.unchanged
         self.tally.total += part.total

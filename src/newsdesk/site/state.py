@@ -244,6 +244,17 @@ class BuildState:
         """Cache feed entries: (source, id, revision, path, entry text, category, published)."""
         self._many("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
+    def save_entries(self, rows: Sequence[tuple[str, str, int, str, str, str, str]]) -> None:
+        """put_entries in a transaction of its own: a cache keyed by article version and page, so it may
+        be written before the build's final commit (the build and its worker each write their own)."""
+        self.begin()
+        try:
+            self.put_entries(rows)
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
+
     def prune_entries(self, floors: Iterable[tuple[str, str, str, str]]) -> None:
         """Drop cached entries of an outlet older than its feed's oldest (category, published, source, id).
 
