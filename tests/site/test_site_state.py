@@ -187,6 +187,7 @@ def test_random_updates_through_the_outlet_worker_equal_a_full_build(store: Sqli
     feeds = {entry.id.rsplit("/", 1)[1] for k in range(outlets)  # every feed's entries were cached
              for entry in feedparser.parse((site.output / f"category/outlet{k}.xml").read_bytes()).entries}
     assert len(feeds) == outlets * 2 and feeds <= cached
+    assert len(cached) == outlets * 2  # and nothing else: entries of articles that moved went
 
 
 def test_long_outlets_read_their_newest_pages_from_the_newest_end(store: SqliteStore, site: SiteConfig,

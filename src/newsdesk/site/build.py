@@ -482,6 +482,9 @@ class _Build:
                 sync_refs(store, state, site)
             else:
                 touched = apply_changes(store, state, site, store.changed_heads(int(recorded or 0), upto))
+                # an article that moved keeps the date it was cached under: pruning by each feed's
+                # oldest entry would never reach it once it moved back out of every feed
+                state.drop_entries({(source, article_id) for _, _, source, article_id in touched.positions})
             state.commit()
         except BaseException:
             state.rollback()

@@ -244,6 +244,10 @@ class BuildState:
         """Cache feed entries: (source, id, revision, path, entry text, category, published)."""
         self._many("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
+    def drop_entries(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Forget the cached feed entries of these articles."""
+        self._many("DELETE FROM entries WHERE source = ? AND id = ?", keys)
+
     def save_entries(self, rows: Sequence[tuple[str, str, int, str, str, str, str]]) -> None:
         """put_entries in a transaction of its own: a cache keyed by article version and page, so it may
         be written before the build's final commit (the build and its worker each write their own)."""
