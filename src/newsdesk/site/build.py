@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future
@@ -537,9 +538,12 @@ class _Build:
         if not site.status_page:
             removed += len(set(state.keys(STATUS_FILES)) - stale)
             stale.update(STATUS_FILES)
-        # pages skip their own fsync; one flush makes them all durable before the state calls them done
+        # pages skip their own fsync; one flush makes them all durable before the state calls them done.
+        # It runs beside the state's writes (os.sync releases the GIL) and ends before the commit
+        flush: threading.Thread | None = None
         if self.tally.written or removed:
-            flush_to_disk()
+            flush = threading.Thread(target=flush_to_disk, name="newsdesk-flush")
+            flush.start()
         state.begin()
         try:
             state.forget(stale)
@@ -552,6 +556,8 @@ class _Build:
             state.put("store", store_id)
             state.put("titles", digest(titles))
             state.put("clean", "1")
+            if flush is not None:
+                flush.join()
             state.commit()
         except BaseException:
             state.rollback()
