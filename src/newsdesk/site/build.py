@@ -330,7 +330,7 @@ def _feed_entries(store: Store, state: BuildState, refs: tuple[ArticleRef, ...],
                   env: jinja2.Environment, made: list[tuple[str, str, int, str, str, str, str]]
                   ) -> list[RenderedEntry]:
     """The entries of a feed, newest first: from the state's cache, or rendered from the stored articles
-    (added to `made`, which the build caches with its final commit)."""
+    (added to `made`, which the build hands to the state cache in batches)."""
     cached = state.entries([ref.key for ref in refs])
     missing = [ref.key for ref in refs if cached.get(ref.key, (0, ""))[:2] != (ref.revision, ref.path)]
     found = store.get_articles(missing) if missing else {}  # one query for the feed's new entries
