@@ -245,3 +245,19 @@ def test_claimed_outlets_are_each_taken_once_from_either_end() -> None:
     assert taken == [0, 6, 1, 5, 4, 2, 3, None, None]
     claims.share(2)  # shared again for the next list
     assert [claims.back(), claims.back(), claims.front()] == [1, 0, None]
+
+
+def test_a_full_replan_leaves_the_refs_indexed(store: SqliteStore, site: SiteConfig) -> None:
+    import sqlite3
+
+    # the re-plan drops the refs' indexes while it inserts every ref; they must all be back after it
+    store.upsert([article(f"I{n}", n, n % len(OUTLETS)) for n in range(12)], SEEN)
+    build_site(store, site)
+    build_site(store, site, full=True)
+    with sqlite3.connect(site.output / STATE_FILE) as conn:
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'"
+                                                " AND tbl_name = 'refs' AND sql IS NOT NULL")}
+        plan = " ".join(str(row) for row in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT path FROM refs WHERE category = 'x' AND owner = 1 ORDER BY published"))
+    assert names == {"refs_by_category", "refs_by_day", "refs_by_time", "refs_by_path", "refs_by_story"}
+    assert "refs_by_category" in plan

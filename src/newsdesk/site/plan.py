@@ -220,6 +220,7 @@ def sync_refs(store: Store, state: BuildState, site: SiteConfig) -> None:
             state.put_refs(batch)
             batch = []
     state.put_refs(batch)
+    state.index_refs()
     for path in state.shared_paths():
         _settle(state, path)
 
