@@ -261,3 +261,32 @@ def test_a_full_replan_leaves_the_refs_indexed(store: SqliteStore, site: SiteCon
             "EXPLAIN QUERY PLAN SELECT path FROM refs WHERE category = 'x' AND owner = 1 ORDER BY published"))
     assert names == {"refs_by_category", "refs_by_day", "refs_by_time", "refs_by_path", "refs_by_story"}
     assert "refs_by_category" in plan
+
+
+def test_an_update_after_a_whole_site_build_compiles_no_template(store: SqliteStore, site: SiteConfig,
+                                                                 tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import jinja2
+
+    from newsdesk.site.build import _PARALLEL_OUTLETS
+
+    outlets = _PARALLEL_OUTLETS + 2
+
+    def item(name: str, minutes: int, k: int) -> object:
+        return replace(article(name, minutes), source=f"源{k}", outlet=f"媒体{k}", category=f"outlet{k}")
+
+    site = replace(site, workers=2)
+    store.upsert([item(f"T{k}", k, k) for k in range(outlets)], SEEN)  # type: ignore[misc]
+    build_site(store, site)  # the whole site, outlets in the worker
+    compiled = tmp_path / "compiled.txt"
+    real = jinja2.Environment.compile
+
+    def compile(self: jinja2.Environment, source: object, name: str | None = None, *args: object) -> object:
+        with compiled.open("a", encoding="utf-8") as log:  # the worker is forked: a file sees both processes
+            log.write(f"{name}\n")
+        return real(self, source, name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jinja2.Environment, "compile", compile)
+    store.upsert([item(f"U{k}", 100 + k, k) for k in range(outlets)], SEEN + timedelta(minutes=1))  # type: ignore[misc]
+    build_site(store, site)  # an update: every template's bytecode is in the state by now
+    assert not compiled.exists(), compiled.read_text()

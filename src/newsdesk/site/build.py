@@ -73,6 +73,7 @@ from newsdesk.site.render import (
     SEARCH_BOX,
     ArticleJob,
     CodeCache,
+    compile_templates,
     environment,
     has_template,
     render,
@@ -103,6 +104,8 @@ MANIFEST_NAMES = frozenset({STATE_FILE, f"{STATE_FILE}-journal", LEGACY_MANIFEST
 _CHUNK = 200  # article pages per worker task
 _PARALLEL_FROM = 1_000  # fewer article pages than this render in-process: a pool costs more than it saves
 _ENTRY_BATCH = 1_000  # feed entries (each ~2.5x its body) held before they go to the state
+# what the outlet worker renders: compiled by the build first, so the state caches their bytecode
+_WORKER_TEMPLATES = ("outlet.html", "_layout.html", "_lists.html", SEARCH_BOX, "feed.xml", FEED_ENTRY)
 _PARALLEL_OUTLETS = 20  # outlets whose pages a worker renders while the build does the rest
 _FORMAT = "7"  # bump when a change to the build code (not templates) alters output bytes
 
@@ -654,6 +657,9 @@ class _Build:
         if self.pool.workers > 1 and len(outlets) >= _PARALLEL_OUTLETS and isinstance(store_path, Path):
             # outlet pages and feeds are half an update's work: a worker starts on them meanwhile,
             # this process takes what is left once its own share is done (see _join)
+            # the worker makes its own template environment from the state's bytecode: after a whole-site
+            # build that compiled them only in the worker, the next update's worker compiled them again
+            compile_templates(self.env, [name for name in _WORKER_TEMPLATES if has_template(self.env, name)])
             pool = self.pool()
             assert self.pool.claims is not None
             self.pool.claims.share(len(outlets))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -65,6 +65,15 @@ def template_sources(env: jinja2.Environment) -> list[tuple[str, str]]:
     """Every template's name and source as the environment resolves it (theme first)."""
     assert env.loader is not None
     return [(name, env.loader.get_source(env, name)[0]) for name in sorted(set(env.list_templates()))]
+
+
+def compile_templates(env: jinja2.Environment, names: Iterable[str]) -> None:
+    """Load (and so compile, or take from the bytecode cache) these templates now; raises OutputError."""
+    for name in names:
+        try:
+            env.get_template(name)
+        except jinja2.TemplateError as exc:
+            raise OutputError(f"template {name}: {exc}") from exc
 
 
 def render(env: jinja2.Environment, template: str, context: object) -> bytes:
