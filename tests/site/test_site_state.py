@@ -277,7 +277,9 @@ def test_an_update_after_a_whole_site_build_compiles_no_template(store: SqliteSt
 
     site = replace(site, workers=2)
     store.upsert([item(f"T{k}", k, k) for k in range(outlets)], SEEN)  # type: ignore[misc]
-    build_site(store, site)  # the whole site, outlets in the worker
+    with monkeypatch.context() as patch:
+        patch.setattr(build_module, "_PARALLEL_FROM", 1)  # article pages in the pool, as in a big site
+        build_site(store, site)  # the whole site, outlets in the worker
     compiled = tmp_path / "compiled.txt"
     real = jinja2.Environment.compile
 

@@ -308,6 +308,8 @@ def _write_articles(pages: Iterator[ArticlePage], output: Path, site: SiteConfig
                 tally.unchanged += 1
             tick(1)
         return
+    # the workers compile their own; compiled here too, the state keeps its bytecode for the next update
+    compile_templates(env, ["article.html"])
     pending: list[Future[tuple[int, int]]] = []
     chunk: list[ArticlePage] = []
 
