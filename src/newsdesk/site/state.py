@@ -334,9 +334,7 @@ class BuildState:
         """An outlet's page-owning refs oldest first, from position `offset` (of `count`, when known)."""
         if count is not None and offset * 2 > count:
             # the newest few of a long outlet: read from the newest end instead of skipping `offset` rows
-            rows = self._all(f"SELECT {REF_COLUMNS} FROM refs WHERE category = ? AND owner = 1"
-                             " ORDER BY published DESC, source DESC, id DESC LIMIT ?", (category, count - offset))
-            return rows[::-1]
+            return self.newest_in(category, count - offset)[::-1]
         return self._all(f"SELECT {REF_COLUMNS} FROM refs WHERE category = ? AND owner = 1"
                          " ORDER BY published, source, id LIMIT -1 OFFSET ?", (category, offset))
 
