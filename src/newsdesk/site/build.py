@@ -119,17 +119,13 @@ def time_text(moment: datetime, tz: tzinfo) -> str:
     return f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:5]}"
 
 
-def _environment(theme: Path | None = None) -> jinja2.Environment:
-    return environment(theme)
-
-
-def _chrome(site: SiteConfig) -> Chrome:
+def _chrome(site: SiteConfig, env: jinja2.Environment) -> Chrome:
     return Chrome(site_title=site.title, language=site.language, description=site.description,
                   home_href=urls.href(urls.HOME), feed_href=urls.href(urls.ATOM),
                   json_feed_href=urls.href(urls.JSON_FEED), css_href=urls.href(STYLESHEET),
                   archive_href=urls.href("archive/index.html"), latest_href=urls.href(LATEST),
                   live_js_href=urls.href(LIVE_SCRIPT), poll_s=site.latest_poll_s,
-                  search_box=has_template(_environment(site.theme), SEARCH_BOX))
+                  search_box=has_template(env, SEARCH_BOX))
 
 
 def _salt(site: SiteConfig, env: jinja2.Environment, chrome: Chrome) -> str:
@@ -338,6 +334,7 @@ def _feed_entries(store: Store, state: BuildState, refs: tuple[ArticleRef, ...],
     (added to `made`, which the build hands to the state cache in batches)."""
     cached = state.entries([ref.key for ref in refs])
     missing = [ref.key for ref in refs if cached.get(ref.key, (0, ""))[:2] != (ref.revision, ref.path)]
+    stale = set(missing)
     found = store.get_articles(missing) if missing else {}  # one query for the feed's new entries
     entries: list[RenderedEntry] = []
     for ref in refs:
@@ -350,7 +347,7 @@ def _feed_entries(store: Store, state: BuildState, refs: tuple[ArticleRef, ...],
             text = "\x1f".join((time_key(entry.updated), entry.atom, entry.json))
             made.append((ref.source, ref.id, ref.revision, ref.path, text, ref.category, time_key(ref.published_at)))
             entries.append(entry)
-        elif ref.key in cached and ref.key not in missing:
+        elif ref.key in cached and ref.key not in stale:
             moment, atom, item = cached[ref.key][2].split("\x1f")
             entries.append(RenderedEntry(parse_time(moment), atom, item))
     return entries
@@ -412,7 +409,8 @@ class _Build:
                  had_files: bool = True) -> None:
         self.store, self.site, self.state, self.full, self.progress, self.now = store, site, state, full, progress, now
         self.output = Path(site.output)
-        # a worker (`reader`) only reads the state: the build's own process records everything
+        # a worker (`reader`) leaves compiled templates to the build's own process (it does cache its
+        # feed entries, and the build records everything else)
         self.env = environment(site.theme, CodeCache(state.template_code,
                                                      (lambda key, code: None) if reader else state.put_template_code))
         self.pool = _Pool(site.workers or os.cpu_count() or 1)
@@ -421,7 +419,7 @@ class _Build:
         self.had_files = had_files  # whether the output folder held anything before this build
         self.leftover: tuple[list[str], dict[str, str], dict[str, int], Touched | None] = ([], {}, {}, None)
         self.names: dict[str, str] = {}  # outlet slug -> outlet name, as outlet_names() gives them
-        self.chrome = _chrome(site)
+        self.chrome = _chrome(site, self.env)
         self.salt = _salt(site, self.env, self.chrome)
         self.folder = OutputFolder(self.output)
         self.tally = _Tally()
