@@ -493,6 +493,13 @@ def _postings(texts: Iterable[tuple[str, str | None, str | None]]) -> tuple[dict
     return encoded, last_doc
 
 
+def _chunk_files(job: SegmentJob) -> Iterator[tuple[str, bytes]]:
+    """The segment's result metadata files, DOCS_PER_CHUNK documents each."""
+    docs = [list(row) for row in job.rows]
+    for c in range(0, len(docs), DOCS_PER_CHUNK):
+        yield chunk_path(job.folder, c // DOCS_PER_CHUNK), _json(docs[c:c + DOCS_PER_CHUNK])
+
+
 def _bucket_count(approx: int, grams: int) -> int:
     """How many buckets a segment's postings get, from their approximate JSON size and number of bigrams."""
     buckets = 1
@@ -505,7 +512,6 @@ def _bucket_count(approx: int, grams: int) -> int:
 def _index_segment(job: SegmentJob) -> tuple[int, Iterator[tuple[str, bytes]]]:
     """The segment's bucket count and its files, made one at a time as they are taken."""
     encoded, _ = _postings(job.texts)
-    docs = [list(row) for row in job.rows]
     folder = job.folder
     # sized from the data so a bucket stays near the target however big the segment is
     approx = sum(len(g) * 3 + 4 + 3 * len(v) for g, v in encoded.items())
@@ -521,8 +527,7 @@ def _index_segment(job: SegmentJob) -> tuple[int, Iterator[tuple[str, bytes]]]:
         for b in range(buckets):
             part, split[b] = split[b], {}
             yield bucket_path(folder, b), _json({gram: flat.tolist() for gram, flat in part.items()})
-        for c in range(0, len(docs), DOCS_PER_CHUNK):
-            yield chunk_path(folder, c // DOCS_PER_CHUNK), _json(docs[c:c + DOCS_PER_CHUNK])
+        yield from _chunk_files(job)
 
     return buckets, files()
 
@@ -647,7 +652,6 @@ def _extend_segment(job: SegmentJob, earlier: Sequence[Earlier]) -> tuple[int, I
         # a version with as many buckets has already hashed the bigram
         bucket = next((earlier[n].grams[gram][0] for n in held if same[n]), None) if held else None
         split[bucket_of(gram, buckets) if bucket is None else bucket].append(gram)
-    docs = [list(row) for row in job.rows]
     folder = job.folder
 
     def entry(gram: str) -> str:
@@ -669,8 +673,7 @@ def _extend_segment(job: SegmentJob, earlier: Sequence[Earlier]) -> tuple[int, I
         for b in range(buckets):
             part, split[b] = split[b], []
             yield bucket_path(folder, b), ("{" + ",".join(map(entry, sorted(part))) + "}\n").encode()
-        for c in range(0, len(docs), DOCS_PER_CHUNK):
-            yield chunk_path(folder, c // DOCS_PER_CHUNK), _json(docs[c:c + DOCS_PER_CHUNK])
+        yield from _chunk_files(job)
 
     return buckets, files()
 
