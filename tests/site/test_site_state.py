@@ -123,6 +123,55 @@ def test_cached_feed_entries_stay_bounded_by_the_feeds(store: SqliteStore, site:
     assert 0 < cached <= len(OUTLETS) * 3  # 36 articles were stored; only what the feeds show is kept
 
 
+def test_a_full_build_keeps_the_cached_feed_entries_that_still_hold(store: SqliteStore, site: SiteConfig,
+                                                                     tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    def cached() -> dict[str, int]:
+        with sqlite3.connect(site.output / STATE_FILE) as conn:
+            return dict(conn.execute("SELECT id, revision FROM entries").fetchall())
+
+    rendered: list[str] = []
+    real = build_module.feed_entry
+
+    def counting(stored: object, path: str, settings: SiteConfig) -> object:
+        rendered.append(stored.article.id)  # type: ignore[attr-defined]
+        return real(stored, path, settings)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "feed_entry", counting)
+    site = replace(site, feed_entries=3, workers=1)
+    store.upsert([article(f"K{n}", n * 7, n % len(OUTLETS)) for n in range(12)], SEEN)
+    build_site(store, site)
+    before = cached()
+    assert len(before) == len(OUTLETS) * 3
+    rendered.clear()
+    assert build_site(store, site, full=True).written == 0
+    assert cached() == before and rendered == []  # nothing changed: every entry still holds
+
+    # an edited article (a new revision) and one moved far back: their entries go or are made again
+    store.upsert([article("K11", 11 * 7, 11 % len(OUTLETS), title="改过的标题"),
+                  article("K10", -500, 10 % len(OUTLETS))], SEEN + timedelta(minutes=1))
+    build_site(store, site, full=True)
+    after = cached()
+    assert after["K11"] == before["K11"] + 1 and "K10" not in after
+    assert set(rendered) == {"K1", "K11"}  # K1 takes K10's place in its outlet's feed (K11: the site's too)
+    assert len(after) == len(OUTLETS) * 3
+    rendered.clear()
+    store.upsert([article("K12", 200, 0)], SEEN + timedelta(minutes=2))
+    build_site(store, site)
+    assert set(rendered) == {"K12"}  # the update after a full build renders only the new entry
+    fresh = replace(site, output=tmp_path / "fresh")
+    build_site(store, fresh, full=True)
+    assert tree(site.output) == tree(fresh.output)
+
+    # other settings: the cache is made again with them
+    site = replace(site, title="别的站名")
+    rendered.clear()
+    build_site(store, site)
+    assert len(set(rendered)) == len(OUTLETS) * 3
+
+
 def test_a_worker_renders_the_outlets_and_the_tree_is_the_same(store: SqliteStore, site: SiteConfig,
                                                                tmp_path: Path) -> None:
     from newsdesk.models import Article

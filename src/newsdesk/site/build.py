@@ -483,7 +483,9 @@ class _Build:
         try:
             touched: Touched | None = None
             if everything:
-                sync_refs(store, state, site)
+                # cached feed entries hold rendered settings and the store's article versions
+                sync_refs(store, state, site, keep_entries=state.get("salt") == self.salt
+                          and state.get("store") == store_id)
             else:
                 touched = apply_changes(store, state, site, store.changed_heads(int(recorded or 0), upto))
                 # an article that moved keeps the date it was cached under: pruning by each feed's

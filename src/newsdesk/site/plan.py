@@ -208,9 +208,14 @@ def _settle(state: BuildState, path: str) -> list[tuple[tuple[str, str], bool]]:
     return flipped
 
 
-def sync_refs(store: Store, state: BuildState, site: SiteConfig) -> None:
-    """Record every stored article afresh (a full plan); raises StoreError, OutputError."""
-    state.clear_refs()
+def sync_refs(store: Store, state: BuildState, site: SiteConfig, *, keep_entries: bool = False) -> None:
+    """Record every stored article afresh (a full plan); raises StoreError, OutputError.
+
+    `keep_entries`: the cached feed entries were made with today's settings from this store, so the
+    ones whose article is still the same version at the same place stay (a `build --full` of an
+    unchanged site rewrites no feed, and the updates after it would otherwise render whole feeds).
+    """
+    state.clear_refs(keep_entries=keep_entries)
     stories = store.story_keys()
     rows = _Rows(site)
     batch = []

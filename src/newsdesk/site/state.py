@@ -59,7 +59,7 @@ _SCHEMA = (
     """,
     *(f"CREATE INDEX {name} ON {definition}" for name, definition in _REF_INDEXES),
     # feed entries as made last time, by article version and page: a feed update reuses all but
-    # the new ones instead of re-reading 50 bodies (cleared whenever the settings change)
+    # the new ones instead of re-reading 50 bodies (cleared whenever the settings or the store change)
     """
     CREATE TABLE entries (
         source     TEXT    NOT NULL,
@@ -236,19 +236,24 @@ class BuildState:
 
     # ------------------------------------------------------------ refs
 
-    def clear_refs(self) -> None:
-        """Forget every ref and cached feed entry (a full re-plan inserts them all again, then calls
-        `index_refs`: the refs' indexes are dropped meanwhile, as making them once is ~2.5x cheaper
-        than keeping them up to date through 100,000 inserts)."""
+    def clear_refs(self, *, keep_entries: bool = False) -> None:
+        """Forget every ref, and every cached feed entry unless `keep_entries` (a full re-plan inserts
+        the refs again, then calls `index_refs`: the refs' indexes are dropped meanwhile, as making them
+        once is ~2.5x cheaper than keeping them up to date through 100,000 inserts)."""
         for name, _ in _REF_INDEXES:
             self._run(f"DROP INDEX IF EXISTS {name}")
         self._run("DELETE FROM refs")
-        self._run("DELETE FROM entries")
+        if not keep_entries:
+            self._run("DELETE FROM entries")
 
     def index_refs(self) -> None:
-        """Make the refs' indexes again after `clear_refs` and the inserts (in the same transaction)."""
+        """Make the refs' indexes again after `clear_refs` and the inserts (in the same transaction), and
+        drop cached entries whose article is gone or is no longer where and what it was when cached."""
         for name, definition in _REF_INDEXES:
             self._run(f"CREATE INDEX IF NOT EXISTS {name} ON {definition}")
+        self._run("DELETE FROM entries WHERE NOT EXISTS (SELECT 1 FROM refs r WHERE r.source = entries.source"
+                  " AND r.id = entries.id AND r.revision = entries.revision AND r.path = entries.path"
+                  " AND r.category = entries.category AND r.published = entries.published)")
 
     def entries(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str, str]]:
         """Cached feed entries: key -> (revision, page path, entry text)."""
