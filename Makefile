@@ -25,7 +25,8 @@ test: install-test
 
 lint: install-test
 	$(BIN)/python -m mypy
-	$(BIN)/python -m ruff check src tests || true
+	$(BIN)/python -m pip install --quiet 'ruff>=0.5'
+	$(BIN)/python -m ruff check src tests bench
 
 bench: install-test
 	$(BIN)/python bench/run.py

@@ -33,14 +33,14 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from search_corpus import END, SynthArticle, corpus, query_set
+from search_corpus import END, SynthArticle, corpus, query_set  # noqa: E402
 
-from newsdesk import urls
-from newsdesk.models import Article, SafeHtml
-from newsdesk.site import search
-from newsdesk.site.plan import ArticleRef as Ref  # the refs a build indexes
-from newsdesk.site.serve import serve_in_thread, server_url
-from newsdesk.store import open_store
+from newsdesk import urls  # noqa: E402
+from newsdesk.models import Article, SafeHtml  # noqa: E402
+from newsdesk.site import search  # noqa: E402
+from newsdesk.site.plan import ArticleRef as Ref  # noqa: E402  (the refs a build indexes)
+from newsdesk.site.serve import serve_in_thread, server_url  # noqa: E402
+from newsdesk.store import open_store  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 CHROMIUM = Path("/usr/bin/chromium")
