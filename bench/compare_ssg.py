@@ -3,21 +3,23 @@
 usage: python bench/compare_ssg.py [--sizes 1000,10000,100000] [--tools newsdesk,hugo,jekyll] [--keep DIR]
 
 For each size N the script writes N articles over 300 outlets once, in three forms: a newsdesk
-store plus newsdesk.toml, a Hugo site (bench/ssg/hugo + content/posts/*.html) and a Jekyll site
-(bench/ssg/jekyll + _posts/*.html + one page per outlet). The Hugo site has the pages and feeds a
-newsdesk site has (home, outlet pages of 50, day archive and its index, articles with their
-neighbours in the outlet, Atom and JSON feeds for the site and each outlet, latest.json,
-sitemap, robots.txt, 404). Hugo makes no search index, so when Pagefind's extended build is
-installed (pip install 'pagefind[extended]') it indexes Hugo's output after every Hugo build,
-and the row "hugo+pagefind" adds the two (peak memory: the larger). The Jekyll site is the
-smaller four-kind site of the first comparison (home, outlet pages, articles, feed). Each tool then makes a full build, gets
-the same 100 new articles (in 100 different outlets) and builds again, three times in a row (the
-median is reported, each round's time is in the JSON). Every build is a separate
-process (`python -m newsdesk --config X build`, the Hugo binary, /usr/bin/jekyll); its wall time
-and peak RSS come from os.wait4, so memory is measured the same way for all three (for newsdesk's
-worker processes this is the largest single process, as for the others). Jekyll is skipped at a
-size where its previous size predicts more than 10 minutes, and stopped at 10 minutes.
-Hugo and Jekyll have no incremental CLI build: their "incremental" figure is a rebuild.
+store plus newsdesk.toml, a Hugo site (bench/ssg/hugo, one section per outlet:
+content/<outlet>/<id>.html) and a Jekyll site (bench/ssg/jekyll + _posts/*.html + one page per
+outlet). The Hugo site has the pages and feeds a newsdesk site has (home, outlet pages of 50,
+day archive and its index, articles with their neighbours in the outlet, Atom and JSON feeds
+for the site and each outlet, latest.json, sitemap, robots.txt, 404). Hugo makes no search
+index, so when Pagefind's extended build is installed (pip install 'pagefind[extended]') it
+indexes Hugo's output after every Hugo build, and the row "hugo+pagefind" adds the two (peak
+memory: the larger). The Jekyll site is the smaller four-kind site of the first comparison
+(home, outlet pages, articles, feed).
+
+Each tool makes a full build, gets the same 100 new articles (in 100 different outlets) and
+builds again, three times in a row (the median is reported, each round's time is in the JSON).
+Every build is a separate process (`python -m newsdesk --config X build`, the Hugo binary,
+/usr/bin/jekyll); its wall time and peak RSS come from os.wait4, so memory is measured the same
+way for all three (for newsdesk's worker processes this is the largest single process, as for
+the others). Jekyll is skipped at a size where its previous size predicts more than 10 minutes,
+and stopped at 10 minutes. Hugo and Jekyll have no incremental CLI build: their "incremental" figure is a rebuild.
 
 Every tool's folder is kept until the whole run ends. On a file system that avoids reusing
 recently freed inodes (ext4 without a journal does, for 1-6 minutes), creating files right
@@ -106,16 +108,18 @@ def write_newsdesk(root: Path, start: int, count: int) -> None:
 
 
 def write_hugo(root: Path, start: int, count: int) -> None:
-    """Copy the Hugo templates (once) and write one content/posts/<id>.html per article."""
+    """Copy the Hugo templates (once); one section per outlet, content/<outlet>/<id>.html per article."""
     if not (root / "hugo.toml").exists():
         shutil.copytree(TEMPLATES / "hugo", root, dirs_exist_ok=True)
-    posts = root / "content" / "posts"
-    posts.mkdir(parents=True, exist_ok=True)
     for a in corpus(start, count):
+        section = root / "content" / a.category
+        if not section.is_dir():
+            section.mkdir(parents=True)
+            (section / "_index.md").write_text(f"---\ntitle: {_q(a.outlet)}\n---\n", encoding="utf-8")
         local = a.published_at.astimezone(SITE_TZ)  # Hugo shows a date in the offset it was written with
-        (posts / f"{a.id}.html").write_text(
+        (section / f"{a.id}.html").write_text(
             f"---\ntitle: {_q(a.title)}\nurl: /{a.category}/{local:%Y/%m/%d}/{a.id}.html\n"
-            f"date: {local.isoformat()}\noutlets: [{_q(a.category)}]\ndays: [\"{local:%Y-%m-%d}\"]\n"
+            f"date: {local.isoformat()}\ndays: [\"{local:%Y-%m-%d}\"]\n"
             f"outlet_name: {_q(a.outlet)}\nlink: {_q(a.link or '')}\n---\n{a.body_html}\n", encoding="utf-8")
 
 

@@ -31,11 +31,13 @@ def test_compare_corpus_writes_hugo_and_jekyll_trees(tmp_path: Path) -> None:
     bench.write_hugo(tmp_path / "hugo", 0, 20)
     bench.write_jekyll(tmp_path / "jekyll", 0, 20)
 
-    posts = sorted((tmp_path / "hugo" / "content" / "posts").glob("*.html"))
+    posts = sorted((tmp_path / "hugo" / "content").glob("outlet*/A*.html"))
     assert len(posts) == 20
-    first = posts[0].read_text(encoding="utf-8")
-    assert 'outlets: ["outlet0"]' in first and 'days: ["2024-01-01"]' in first and "<p>" in first
-    assert (tmp_path / "hugo" / "layouts" / "term.html").exists()
+    first = (tmp_path / "hugo" / "content" / "outlet0" / "A0000000.html").read_text(encoding="utf-8")
+    assert "url: /outlet0/2024/01/01/A0000000.html" in first and 'days: ["2024-01-01"]' in first and "<p>" in first
+    # one section per outlet, titled with its name
+    assert bench.outlet_name(0) in (tmp_path / "hugo" / "content" / "outlet0" / "_index.md").read_text(encoding="utf-8")
+    assert (tmp_path / "hugo" / "layouts" / "section.html").exists()
 
     jposts = sorted((tmp_path / "jekyll" / "_posts").glob("2024-01-01-*.html"))
     assert len(jposts) == 20
@@ -54,10 +56,10 @@ def test_compare_corpus_writes_hugo_and_jekyll_trees(tmp_path: Path) -> None:
     articles = sorted(out.glob("outlet*/2024/01/01/A*.html"))
     assert len(articles) == 20
     assert "data-pagefind-body" in articles[0].read_text(encoding="utf-8")  # what Pagefind indexes
-    assert len(list((out / "outlets").glob("outlet*.html"))) == 20
-    assert len(json.loads((out / "outlets" / "outlet0.json").read_text(encoding="utf-8"))["items"]) == 1
-    assert (out / "outlets" / "outlet0.xml").read_text(encoding="utf-8").count("<entry>") == 1
-    outlet0 = (out / "outlets" / "outlet0.html").read_text(encoding="utf-8")
+    assert len(list(out.glob("outlet*/index.html"))) == 20  # the outlet (section) pages
+    assert len(json.loads((out / "outlet0" / "feed.json").read_text(encoding="utf-8"))["items"]) == 1
+    assert (out / "outlet0" / "feed.xml").read_text(encoding="utf-8").count("<entry>") == 1
+    outlet0 = (out / "outlet0" / "index.html").read_text(encoding="utf-8")
     assert bench.outlet_name(0) in outlet0 and "/outlet0/2024/01/01/A0000000.html" in outlet0
     # the day archive: one page per day (site timezone) listing all of its articles, HTML only
     day = (out / "days" / "2024-01-01.html").read_text(encoding="utf-8")
