@@ -143,11 +143,14 @@ def write_jekyll(root: Path, start: int, count: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Run:
-    """One build process: wall time, peak RSS of the largest process, whether it finished."""
+    """One build process: wall time, peak RSS of the largest process, whether it finished, and the
+    user and system CPU of it and the child processes it waited for."""
 
     seconds: float
     peak_mb: float
     finished: bool
+    user_s: float = 0.0
+    sys_s: float = 0.0
 
 
 # an installed newsdesk has its bytecode compiled (pip does it); a sandbox that sets this
@@ -171,13 +174,13 @@ def measure(cmd: list[str], cwd: Path, timeout_s: float | None = None) -> Run:
         if timeout_s is not None and time.perf_counter() - started > timeout_s:
             os.killpg(proc.pid, signal.SIGKILL)
             _, status, usage = os.wait4(proc.pid, 0)
-            return Run(time.perf_counter() - started, usage.ru_maxrss / 1024, False)
+            return Run(time.perf_counter() - started, usage.ru_maxrss / 1024, False, usage.ru_utime, usage.ru_stime)
         time.sleep(0.01)
     seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {errors.decode(errors='replace')[-2000:]}")
-    return Run(seconds, usage.ru_maxrss / 1024, True)
+    return Run(seconds, usage.ru_maxrss / 1024, True, usage.ru_utime, usage.ru_stime)
 
 
 def packaged_binary(package: str, name: str) -> str | None:
@@ -258,10 +261,15 @@ def bench_size(n: int, tools: list[str], work: Path, jekyll_estimate_s: float | 
                 searches.append(measure(search_cmd, root))
         yield _row(tool, n, write_s, full, rounds, html, files)
         if full_search:
-            both = [Run(r.seconds + q.seconds, max(r.peak_mb, q.peak_mb), True) for r, q in zip(rounds, searches)]
-            yield _row("hugo+pagefind", n, write_s, Run(full.seconds + full_search.seconds,
-                       max(full.peak_mb, full_search.peak_mb), True), both, html, search_files)
+            both = [_then(r, q) for r, q in zip(rounds, searches, strict=True)]
+            yield _row("hugo+pagefind", n, write_s, _then(full, full_search), both, html, search_files)
         # every folder stays until the run ends (see the module docstring)
+
+
+def _then(first: Run, second: Run) -> Run:
+    """Two processes run one after the other, as one: times added, the larger peak."""
+    return Run(first.seconds + second.seconds, max(first.peak_mb, second.peak_mb), True,
+               first.user_s + second.user_s, first.sys_s + second.sys_s)
 
 
 def _row(tool: str, n: int, write_s: float, full: Run, rounds: list[Run], html: int, files: int) -> dict[str, object]:
@@ -272,6 +280,9 @@ def _row(tool: str, n: int, write_s: float, full: Run, rounds: list[Run], html: 
             "peak_mb": round(max(full.peak_mb, incr.peak_mb)), "full_peak_mb": round(full.peak_mb),
             "incr_peak_mb": round(incr.peak_mb), "html_pages": html, "files": files,
             "incremental_rounds_s": [round(r.seconds, 2) for r in rounds],
+            # CPU of the full build and the median round: system time shows the file system's share
+            "full_user_s": round(full.user_s, 2), "full_sys_s": round(full.sys_s, 2),
+            "incr_user_s": round(incr.user_s, 2), "incr_sys_s": round(incr.sys_s, 2),
             "pages_per_s": round(html / full.seconds)}
 
 
