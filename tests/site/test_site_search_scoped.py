@@ -191,6 +191,25 @@ def test_an_index_without_day_records_is_checked_by_fingerprint(month_and_days: 
     assert _tree(output) == _tree(fresh)
 
 
+def test_a_started_index_writes_index_json_only_when_finished(month_and_days: tuple[Shelf, Path], tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # a whole-site build starts the index, renders its article pages while the pool indexes the last
+    # segments, then finishes it: the same files as at once, index.json only at the end
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    monkeypatch.setattr(search, "PARALLEL_SEGMENT", 1)  # every segment goes to the pool
+    shelf, output = month_and_days
+    other = tmp_path / "started"
+    with ProcessPoolExecutor(2, mp_context=get_context("fork")) as executor:
+        finish = search.start_search_index(cast(Store, shelf), search.RefDays(shelf.refs(), TZ), TZ, other, PAGE,
+                                           pool=lambda: executor, in_flight=2)
+        assert (other / search.SEARCH_PAGE).exists() and not (other / search.INDEX_FILE).exists()
+        build = finish()
+    assert search.INDEX_FILE in build.files and len(build.reindexed) >= 2
+    assert _tree(other) == _tree(output)
+
+
 def test_the_old_entry_point_still_writes_the_same_index(month_and_days: tuple[Shelf, Path], tmp_path: Path) -> None:
     shelf, output = month_and_days
     other = tmp_path / "other"

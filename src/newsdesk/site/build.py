@@ -82,7 +82,7 @@ from newsdesk.site.render import (
     static_files,
     template_sources,
 )
-from newsdesk.site.search import search_page, update_search_index
+from newsdesk.site.search import search_page, start_search_index
 from newsdesk.site.state import LEGACY_MANIFEST, STATE_FILE, BuildState, parse_time, time_key
 from newsdesk.site.status import STATUS_HTML, STATUS_JSON, write_status
 from newsdesk.site.write import OutputFolder, flush_to_disk, read_legacy_manifest, remove_stale, write_atomic
@@ -516,14 +516,18 @@ class _Build:
             self.lap("small files and sitemaps")
             self._list_pages(titles, links, counts, days, day_counts, touched)
             self.lap("list pages and feeds")
-            self._articles(titles, touched, pool)
-            self.lap("article pages")
-            update_search_index(
+            # the search index first: its last segments are still indexed in the pool while the article
+            # pages queue behind them, so neither leaves a core idle at its end
+            finish_search = start_search_index(
                 store, _StateDays(state, day_counts), site.tz, self.output,
                 render(self.env, "search.html", search_page(self.chrome)),
                 changed_days=None if touched is None else touched.days,
                 pool=pool if pool.workers > 1 else None, in_flight=pool.workers)
-            self.lap("search index")
+            self.lap("search index (the last segments go on in the pool)")
+            self._articles(titles, touched, pool)
+            self.lap("article pages")
+            finish_search()
+            self.lap("search index finished")
             self._join()
         finally:
             pool.close()

@@ -725,7 +725,21 @@ def build_search_index(store: Store, refs: Iterable[IndexRef], tz: tzinfo, outpu
 def update_search_index(store: Store, days: DaySource, tz: tzinfo, output: Path, page_html: bytes, *,
                         changed_days: Collection[str] | None = None,
                         pool: Callable[[], Executor] | None = None, in_flight: int = 2) -> SearchBuild:
-    """Write search.html and the index under search/, re-indexing only changed segments.
+    """Write search.html and the index under search/, re-indexing only changed segments (see
+    start_search_index, which this runs to the end at once)."""
+    return start_search_index(store, days, tz, output, page_html, changed_days=changed_days, pool=pool,
+                              in_flight=in_flight)()
+
+
+def start_search_index(store: Store, days: DaySource, tz: tzinfo, output: Path, page_html: bytes, *,
+                       changed_days: Collection[str] | None = None,
+                       pool: Callable[[], Executor] | None = None,
+                       in_flight: int = 2) -> Callable[[], SearchBuild]:
+    """Start writing search.html and the index under search/, re-indexing only changed segments;
+    the returned function waits for the segments still being indexed and writes index.json.
+
+    Everything but the last `in_flight` pool jobs is done when this returns, so a caller can give
+    the pool other work to run beside them (a whole-site build queues its article pages).
 
     Segments are planned from `days.day_counts()` alone. With `changed_days` None,
     every segment's refs are loaded and fingerprinted; a segment whose fingerprint
@@ -824,14 +838,18 @@ def update_search_index(store: Store, days: DaySource, tz: tzinfo, output: Path,
         else:
             record(entry, write_segment(_segment_job(store, output, folder, members, tz)))
         del members
-    settle(0)
-    index = {"format": FORMAT, "docs_per_chunk": DOCS_PER_CHUNK, "min_term": MIN_TERM, "zone": str(tz),
-             "segments": entries}
-    put(INDEX_FILE, _json(index))
-    files.append(INDEX_FILE)
-    _remove_orphan_segments(output, named, listings)
-    return SearchBuild(files=tuple(files), written=written, unchanged=unchanged, reindexed=tuple(reindexed),
-                       extended=tuple(extended))
+
+    def finish() -> SearchBuild:
+        settle(0)
+        index = {"format": FORMAT, "docs_per_chunk": DOCS_PER_CHUNK, "min_term": MIN_TERM, "zone": str(tz),
+                 "segments": entries}
+        put(INDEX_FILE, _json(index))
+        files.append(INDEX_FILE)
+        _remove_orphan_segments(output, named, listings)
+        return SearchBuild(files=tuple(files), written=written, unchanged=unchanged, reindexed=tuple(reindexed),
+                           extended=tuple(extended))
+
+    return finish
 
 
 # a segment version's folder, search/<segment>.<12 hex>, and its files b<n>.json and d<n>.json
