@@ -471,10 +471,11 @@ class _Build:
         recorded = state.get("seq")
         clean = state.get("clean") == "1"
         _adopt_legacy_manifest(self.output, state)
+        # what every page and cached feed entry was made from: the settings and templates, and the store
+        same_inputs = state.get("salt") == self.salt and state.get("store") == store_id
         # the whole site is planned when the recorded state cannot say what changed; after a build
         # that did not finish, every page is also rendered again and compared by its bytes
-        everything = (self.full or not clean or recorded is None or int(recorded) > upto
-                      or state.get("salt") != self.salt or state.get("store") != store_id)
+        everything = self.full or not clean or recorded is None or int(recorded) > upto or not same_inputs
         self.full = self.full or (recorded is not None and not clean)
         self.sweep = not clean and self.had_files
         state.put("clean", "0")  # durable before the first page is touched
@@ -483,9 +484,7 @@ class _Build:
         try:
             touched: Touched | None = None
             if everything:
-                # cached feed entries hold rendered settings and the store's article versions
-                sync_refs(store, state, site, keep_entries=state.get("salt") == self.salt
-                          and state.get("store") == store_id)
+                sync_refs(store, state, site, keep_entries=same_inputs)
             else:
                 touched = apply_changes(store, state, site, store.changed_heads(int(recorded or 0), upto))
                 # an article that moved keeps the date it was cached under: pruning by each feed's

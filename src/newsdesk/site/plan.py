@@ -226,6 +226,8 @@ def sync_refs(store: Store, state: BuildState, site: SiteConfig, *, keep_entries
             batch = []
     state.put_refs(batch)
     state.index_refs()
+    if keep_entries:
+        state.drop_unmatched_entries()
     for path in state.shared_paths():
         _settle(state, path)
 

@@ -247,10 +247,13 @@ class BuildState:
             self._run("DELETE FROM entries")
 
     def index_refs(self) -> None:
-        """Make the refs' indexes again after `clear_refs` and the inserts (in the same transaction), and
-        drop cached entries whose article is gone or is no longer where and what it was when cached."""
+        """Make the refs' indexes again after `clear_refs` and the inserts (in the same transaction)."""
         for name, definition in _REF_INDEXES:
             self._run(f"CREATE INDEX IF NOT EXISTS {name} ON {definition}")
+
+    def drop_unmatched_entries(self) -> None:
+        """Drop cached entries whose article is gone or is no longer where and what it was when cached
+        (after a full re-plan that kept them)."""
         self._run("DELETE FROM entries WHERE NOT EXISTS (SELECT 1 FROM refs r WHERE r.source = entries.source"
                   " AND r.id = entries.id AND r.revision = entries.revision AND r.path = entries.path"
                   " AND r.category = entries.category AND r.published = entries.published)")
