@@ -5,9 +5,9 @@ re-index after 100 new articles, bytes one query downloads, and precision/recall
 of 2-, 3- and 4-character queries against brute-force substring search.
 
 Run: `python bench/search_compare.py` (sizes 5000 20000). Pagefind is measured when
-its extended binary is found: `--pagefind PATH`, or `pagefind_extended` on PATH, or
-the `pagefind_bin_extended` package (pip install 'pagefind[extended]==1.5.2' in a
-separate venv). Its queries run in headless Chromium (/usr/bin/chromium) against a
+its extended binary is found: `--pagefind PATH`, or the `pagefind_bin_extended`
+package (`pip install -e '.[bench]'` installs `pagefind[extended]`), or
+`pagefind_extended` on PATH. Its queries run in headless Chromium (/usr/bin/chromium) against a
 127.0.0.1 server, one fresh browser per query so every query starts cold.
 """
 
@@ -18,7 +18,6 @@ import gzip
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
+from compare_ssg import pagefind_binary  # noqa: E402
 from search_corpus import END, SynthArticle, corpus, query_set  # noqa: E402
 
 from newsdesk import urls  # noqa: E402
@@ -241,16 +241,8 @@ def bench_pagefind(binary: Path, articles: list[SynthArticle], extra: list[Synth
 def _find_pagefind(given: str | None) -> Path | None:
     if given:
         return Path(given)
-    on_path = shutil.which("pagefind_extended")
-    if on_path:
-        return Path(on_path)
-    try:
-        import pagefind_bin_extended  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    folder = Path(pagefind_bin_extended.__file__).parent
-    found = next(folder.glob("pagefind_extended*"), None)
-    return found
+    found = pagefind_binary()  # the `pagefind[extended]` package's binary, else pagefind_extended on PATH
+    return Path(found) if found else None
 
 
 def _mean(values: Sequence[float]) -> float:
