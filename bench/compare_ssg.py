@@ -1,6 +1,7 @@
 """Side by side: newsdesk, Hugo and Jekyll building the same synthetic Chinese news corpus.
 
-usage: python bench/compare_ssg.py [--sizes 1000,10000,100000] [--tools newsdesk,hugo,jekyll] [--keep DIR]
+usage: python bench/compare_ssg.py [--sizes 1000,10000,100000] [--tools newsdesk,newsdesk-nosearch,hugo,jekyll]
+                                   [--keep DIR]
 
 For each size N the script writes N articles over 300 outlets once, in three forms: a newsdesk
 store plus newsdesk.toml, a Hugo site (bench/ssg/hugo, one section per outlet:
@@ -10,8 +11,10 @@ day archive and its index, articles with their neighbours in the outlet, Atom an
 for the site and each outlet, latest.json, sitemap, robots.txt, 404). Hugo makes no search
 index, so when Pagefind's extended build is installed (pip install 'pagefind[extended]') it
 indexes Hugo's output after every Hugo build, and the row "hugo+pagefind" adds the two (peak
-memory: the larger). The Jekyll site is the smaller four-kind site of the first comparison
-(home, outlet pages, articles, feed).
+memory: the larger). The row "newsdesk-nosearch" is newsdesk with `[site] search = false`, the
+site Hugo alone makes; the ratios compare like with like (that row against Hugo, newsdesk against
+Hugo + Pagefind) and newsdesk against Hugo alone. The Jekyll site is the smaller four-kind site of
+the first comparison (home, outlet pages, articles, feed).
 
 Each tool makes a full build, gets the same 100 new articles (in 100 different outlets) and
 builds again, three times in a row (the median is reported, each round's time is in the JSON).
@@ -41,6 +44,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from datetime import UTC, datetime, timedelta
 from importlib.util import find_spec
 from pathlib import Path
@@ -55,6 +59,7 @@ TEMPLATES = HERE / "ssg"
 OUTLETS = 300
 NEW_ARTICLES = 100
 REPEATS = 3  # incremental rounds per size and tool (Jekyll: 1)
+NO_SEARCH = "newsdesk-nosearch"  # newsdesk with [site] search = false: the site Hugo alone makes
 JEKYLL_LIMIT_S = 600.0
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 SITE_TZ = ZoneInfo("Asia/Shanghai")  # newsdesk's default timezone
@@ -91,11 +96,12 @@ def _q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def write_newsdesk(root: Path, start: int, count: int) -> None:
+def write_newsdesk(root: Path, start: int, count: int, *, search: bool = True) -> None:
     """Upsert articles into root/store.db and write root/newsdesk.toml pointing at it."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "newsdesk.toml").write_text('[site]\ntitle = "bench"\nbase_url = "https://news.example.com"\n'
-                                        'output = "public"\n\n[store]\npath = "store.db"\n', encoding="utf-8")
+                                        f'output = "public"\nsearch = {str(search).lower()}\n\n'
+                                        '[store]\npath = "store.db"\n', encoding="utf-8")
     with open_store(root / "store.db") as store:
         batch: list[Article] = []
         for article in corpus(start, count):
@@ -214,7 +220,8 @@ def count_pages(folder: Path) -> tuple[int, int]:
 
 def bench_size(n: int, tools: list[str], work: Path, jekyll_estimate_s: float | None) -> Iterator[dict[str, object]]:
     """Write the corpus of `n` for every tool, then full build, +100, rebuild; one row per tool as it finishes."""
-    writers = {"newsdesk": write_newsdesk, "hugo": write_hugo, "jekyll": write_jekyll}
+    writers = {"newsdesk": write_newsdesk, "hugo": write_hugo, "jekyll": write_jekyll,
+               NO_SEARCH: partial(write_newsdesk, search=False)}
     hugo, pagefind = hugo_binary(), pagefind_binary()
     for tool in tools:
         root = work / f"{tool}-{n}"
@@ -231,7 +238,7 @@ def bench_size(n: int, tools: list[str], work: Path, jekyll_estimate_s: float | 
         started = time.perf_counter()
         writers[tool](root, 0, n)
         write_s = time.perf_counter() - started
-        if tool == "newsdesk":
+        if tool in ("newsdesk", NO_SEARCH):
             base = [sys.executable, "-m", "newsdesk", "--config", str(root / "newsdesk.toml"), "build"]
             full_cmd, incr_cmd, out = base + ["--full"], base, root / "public"
         elif tool == "hugo":
@@ -303,22 +310,24 @@ def table(rows: list[dict[str, object]]) -> str:
     by = {(r["tool"], r["articles"]): r for r in rows if "note" not in r}
     ratio_lines = []
     for n in sorted({cast(int, r["articles"]) for r in rows}):
-        for other in ("hugo", "hugo+pagefind"):
-            nd, hu = by.get(("newsdesk", n)), by.get((other, n))
+        # like with like: the site with search against Hugo + Pagefind, the site without it against Hugo
+        for mine, other in (("newsdesk", "hugo"), ("newsdesk", "hugo+pagefind"), (NO_SEARCH, "hugo")):
+            nd, hu = by.get((mine, n)), by.get((other, n))
             if nd and hu:
-                ratio_lines.append(f"| {n:,} | {other} | {_ratio(nd['full_s'], hu['full_s'])} "
+                ratio_lines.append(f"| {n:,} | {mine} | {other} | {_ratio(nd['full_s'], hu['full_s'])} "
                                    f"| {_ratio(nd['incremental_s'], hu['incremental_s'])} "
                                    f"| {_ratio(nd['peak_mb'], hu['peak_mb'])} |")
     if ratio_lines:
-        lines += ["", "| articles | newsdesk against | full build | incremental (+100) | peak memory |",
-                  "|---:|---|---:|---:|---:|", *ratio_lines]
+        lines += ["", "| articles | newsdesk | against | full build | incremental (+100) | peak memory |",
+                  "|---:|---|---|---:|---:|---:|", *ratio_lines]
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated corpus sizes")
-    parser.add_argument("--tools", default="newsdesk,hugo,jekyll", help="comma-separated: newsdesk,hugo,jekyll")
+    parser.add_argument("--tools", default=f"newsdesk,{NO_SEARCH},hugo,jekyll",
+                        help=f"comma-separated: newsdesk,{NO_SEARCH},hugo,jekyll")
     parser.add_argument("--keep", type=Path, help="work in this folder (kept) instead of a temporary one")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON lines here")
     args = parser.parse_args()

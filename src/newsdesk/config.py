@@ -41,6 +41,7 @@ class SiteConfig:
     latest_poll_s: int = 60  # how often pages poll latest.json for new articles; 0 turns it off
     workers: int = 0  # processes rendering article pages in a full build; 0: one per CPU core
     status_page: bool = True  # write /status.html and /status.json (source health)
+    search: bool = True  # write /search.html and the search index under /search/
 
     @property
     def tz(self) -> ZoneInfo:
@@ -348,6 +349,7 @@ def _site(check: _Checker, data: dict[str, Any], root: Path) -> SiteConfig:
         home_latest=check.positive(data, "site", "home_latest", int, d.home_latest),
         feed_entries=check.positive(data, "site", "feed_entries", int, d.feed_entries),
         status_page=check.get(data, "site", "status_page", bool, d.status_page),
+        search=check.get(data, "site", "search", bool, d.search),
         per_page=check.positive(data, "site", "per_page", int, d.per_page),
         theme=_theme(check, data, root),
         latest_poll_s=check.positive(data, "site", "latest_poll_s", int, d.latest_poll_s, minimum=0),

@@ -65,3 +65,23 @@ def test_compare_corpus_writes_hugo_and_jekyll_trees(tmp_path: Path) -> None:
     day = (out / "days" / "2024-01-01.html").read_text(encoding="utf-8")
     assert day.count('class="title"') == 20
     assert not (out / "days" / "2024-01-01.xml").exists()
+
+
+def test_table_compares_like_with_like(tmp_path: Path) -> None:
+    from newsdesk.config import load_config
+
+    bench = _load()
+    bench.write_newsdesk(tmp_path / "off", 0, 3, search=False)
+    assert load_config(tmp_path / "off" / "newsdesk.toml").site.search is False
+    bench.write_newsdesk(tmp_path / "on", 0, 3)
+    assert load_config(tmp_path / "on" / "newsdesk.toml").site.search is True
+
+    def row(tool: str, full_s: float, incr_s: float, mb: int) -> dict[str, object]:
+        return {"tool": tool, "articles": 10_000, "full_s": full_s, "incremental_s": incr_s, "peak_mb": mb,
+                "html_pages": 10_627, "files": 13_000, "pages_per_s": 1}
+
+    text = bench.table([row("newsdesk", 3.0, 0.4, 80), row(bench.NO_SEARCH, 2.0, 0.3, 70),
+                        row("hugo", 2.5, 3.0, 500), row("hugo+pagefind", 7.5, 6.0, 1000)])
+    assert "| 10,000 | newsdesk | hugo | 1.20 | 0.13 | 0.16 |" in text
+    assert "| 10,000 | newsdesk | hugo+pagefind | 0.40 | 0.07 | 0.08 |" in text
+    assert f"| 10,000 | {bench.NO_SEARCH} | hugo | 0.80 | 0.10 | 0.14 |" in text

@@ -71,6 +71,7 @@ BAD = [
     ("bad-category", '[[sources]]\nname = "a"\nurl = "http://x/"\ncategory = "a b(c)"\n', 4,
      "sources[0].category: only letters, digits and '-'"),
     ("negative", "[fetch]\nretries = -1\n", 2, "fetch.retries: must be at least 0"),
+    ("search-not-bool", '[site]\nsearch = "no"\n', 2, "site.search: expected"),
     ("json-without-fields", '[[sources]]\nname = "a"\nkind = "json"\nurl = "http://x/"\n', 1,
      "a json source needs a preset or fields.title"),
 ]

@@ -82,7 +82,7 @@ from newsdesk.site.render import (
     static_files,
     template_sources,
 )
-from newsdesk.site.search import search_page, start_search_index
+from newsdesk.site.search import SEARCH_SCRIPT, remove_search_index, search_page, start_search_index
 from newsdesk.site.state import LEGACY_MANIFEST, STATE_FILE, BuildState, parse_time, time_key
 from newsdesk.site.status import STATUS_HTML, STATUS_JSON, write_status
 from newsdesk.site.write import OutputFolder, flush_to_disk, read_legacy_manifest, remove_stale, write_atomic
@@ -125,7 +125,7 @@ def _chrome(site: SiteConfig, env: jinja2.Environment) -> Chrome:
                   json_feed_href=urls.href(urls.JSON_FEED), css_href=urls.href(STYLESHEET),
                   archive_href=urls.href("archive/index.html"), latest_href=urls.href(LATEST),
                   live_js_href=urls.href(LIVE_SCRIPT), poll_s=site.latest_poll_s,
-                  search_box=has_template(env, SEARCH_BOX))
+                  search_box=site.search and has_template(env, SEARCH_BOX))
 
 
 def _salt(site: SiteConfig, env: jinja2.Environment, chrome: Chrome) -> str:
@@ -517,11 +517,15 @@ class _Build:
             self.lap("list pages and feeds")
             # the search index first: its last segments are still indexed in the pool while the article
             # pages queue behind them, so neither leaves a core idle at its end
-            finish_search = start_search_index(
-                store, _StateDays(state, day_counts), site.tz, self.output,
-                render(self.env, "search.html", search_page(self.chrome)),
-                changed_days=None if touched is None else touched.days,
-                pool=pool if pool.workers > 1 else None, in_flight=pool.workers)
+            finish_search: Callable[[], object] = _nothing
+            if site.search:
+                finish_search = start_search_index(
+                    store, _StateDays(state, day_counts), site.tz, self.output,
+                    render(self.env, "search.html", search_page(self.chrome)),
+                    changed_days=None if touched is None else touched.days,
+                    pool=pool if pool.workers > 1 else None, in_flight=pool.workers)
+            else:
+                remove_search_index(self.output)
             self.lap("search index (the last segments go on in the pool)")
             self._articles(titles, touched, pool)
             self.lap("article pages")
@@ -602,7 +606,8 @@ class _Build:
         """Static files, latest.json, robots.txt and the sitemaps: cheap to make, so their bytes are their key."""
         site, state = self.site, self.state
         newest = state.newest(1)
-        generated: list[tuple[str, bytes]] = list(static_files(site.theme))
+        generated = [(path, data) for path, data in static_files(site.theme)
+                     if site.search or path != SEARCH_SCRIPT]
         generated.append((LATEST, _latest_json(ref_of(newest[0]) if newest else None, total, site)))
         generated.append((ROBOTS, _robots(site)))
         chunks = (total + SITEMAP_CHUNK - 1) // SITEMAP_CHUNK
@@ -782,6 +787,10 @@ class _Build:
                 continue
             self.todo[ref.path] = key
             yield _article_page(stored, nav, chrome, tz)
+
+
+def _nothing() -> None:
+    """What finishing the search index is when the site has no search."""
 
 
 def _chunk_number(path: str) -> int:

@@ -905,6 +905,27 @@ def _remove_orphan_segments(output: Path, named: dict[str, set[str]], listings: 
                 pass  # other files still in the folder
 
 
+def remove_search_index(output: Path) -> int:
+    """Delete search.html and the index an earlier build wrote (a site built with search off); returns
+    how many of the top files were there. Other files under search/ are left alone. Raises OutputError."""
+    removed = 0
+    # the page and index.json first: a build killed part-way leaves no index naming missing files
+    for path in (SEARCH_PAGE, INDEX_FILE):
+        target = output / path
+        try:
+            if target.is_file():
+                target.unlink()
+                removed += 1
+        except OSError as exc:
+            raise OutputError(f"{target}: cannot remove the search index: {exc.strerror or exc}") from exc
+    _remove_orphan_segments(output, {}, {})
+    try:
+        (output / INDEX_DIR).rmdir()
+    except OSError:
+        pass  # not there, or holds files of someone else's
+    return removed
+
+
 # ---------------------------------------------------------------- reading the built index
 
 
