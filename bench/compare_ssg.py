@@ -41,8 +41,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from datetime import UTC, datetime, timedelta
@@ -166,25 +167,36 @@ _ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 def measure(cmd: list[str], cwd: Path, timeout_s: float | None = None) -> Run:
     """Run `cmd`, wait with os.wait4 for its rusage; kill its process group after `timeout_s`."""
+    # what earlier steps left unwritten (the corpus, another tool's output) is written out first: a
+    # build that flushes its own files (newsdesk does, before it records them) would otherwise pay for it
+    os.sync()
+    killed = threading.Event()
+
+    def kill() -> None:
+        killed.set()
+        os.killpg(proc.pid, signal.SIGKILL)
+
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True, env=_ENV)
+    timer = threading.Timer(timeout_s, kill) if timeout_s is not None else None
+    if timer is not None:
+        timer.start()
+    output: list[bytes] = []
     assert proc.stdout is not None
-    os.set_blocking(proc.stdout.fileno(), False)
-    errors = b""
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        errors = (errors + (proc.stdout.read() or b""))[-4000:]
-        if pid:
-            break
-        if timeout_s is not None and time.perf_counter() - started > timeout_s:
-            os.killpg(proc.pid, signal.SIGKILL)
-            _, status, usage = os.wait4(proc.pid, 0)
-            return Run(time.perf_counter() - started, usage.ru_maxrss / 1024, False, usage.ru_utime, usage.ru_stime)
-        time.sleep(0.01)
+    reader = threading.Thread(target=lambda: output.append(proc.stdout.read()[-4000:]) if proc.stdout else None)
+    reader.start()
+    # a blocking wait: polling added up to its interval to every figure
+    _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
+    if timer is not None:
+        timer.cancel()
+    reader.join()
+    if killed.is_set():
+        return Run(seconds, usage.ru_maxrss / 1024, False, usage.ru_utime, usage.ru_stime)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
+        errors = b"".join(output)
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {errors.decode(errors='replace')[-2000:]}")
     return Run(seconds, usage.ru_maxrss / 1024, True, usage.ru_utime, usage.ru_stime)
 
@@ -220,7 +232,7 @@ def count_pages(folder: Path) -> tuple[int, int]:
 
 def bench_size(n: int, tools: list[str], work: Path, jekyll_estimate_s: float | None) -> Iterator[dict[str, object]]:
     """Write the corpus of `n` for every tool, then full build, +100, rebuild; one row per tool as it finishes."""
-    writers = {"newsdesk": write_newsdesk, "hugo": write_hugo, "jekyll": write_jekyll,
+    writers: dict[str, Callable[[Path, int, int], None]] = {"newsdesk": write_newsdesk, "hugo": write_hugo, "jekyll": write_jekyll,
                NO_SEARCH: partial(write_newsdesk, search=False)}
     hugo, pagefind = hugo_binary(), pagefind_binary()
     for tool in tools:

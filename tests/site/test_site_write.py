@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from newsdesk.errors import OutputError
-from newsdesk.site.write import MANIFEST, read_legacy_manifest, remove_stale, write_atomic
+from newsdesk.site import write
+from newsdesk.site.write import MANIFEST, EarlyFlush, read_legacy_manifest, remove_stale, write_atomic
 
 
 def test_write_atomic_creates_folders_and_reports_a_write(tmp_path: Path) -> None:
@@ -101,3 +102,22 @@ def test_output_folder_refuses_a_symlinked_folder_that_leads_outside(tmp_path: P
     with pytest.raises(OutputError, match="escapes"):
         folder.resolve("cat/2024/01/x.html")
     assert folder.resolve("inner/2024/y.html") == (output / "cat" / "2024" / "y.html")
+
+
+def test_early_flush_syncs_while_running_and_not_after_stop(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    calls: list[int] = []
+    synced = threading.Event()
+
+    def sync() -> None:
+        calls.append(1)
+        synced.set()
+
+    monkeypatch.setattr(write.os, "sync", sync)
+    flusher = EarlyFlush(pause_s=0.01).start()
+    assert synced.wait(5)
+    flusher.stop()
+    after = len(calls)
+    threading.Event().wait(0.05)
+    assert len(calls) == after >= 1

@@ -85,7 +85,7 @@ from newsdesk.site.render import (
 from newsdesk.site.search import SEARCH_SCRIPT, remove_search_index, search_page, start_search_index
 from newsdesk.site.state import LEGACY_MANIFEST, STATE_FILE, BuildState, parse_time, time_key
 from newsdesk.site.status import STATUS_HTML, STATUS_JSON, write_status
-from newsdesk.site.write import OutputFolder, flush_to_disk, read_legacy_manifest, remove_stale, write_atomic
+from newsdesk.site.write import EarlyFlush, OutputFolder, flush_to_disk, read_legacy_manifest, remove_stale, write_atomic
 from newsdesk.store.base import Store
 
 if TYPE_CHECKING:
@@ -296,13 +296,17 @@ def _write_articles(pages: Iterator[ArticlePage], output: Path, site: SiteConfig
                     tally: _Tally, tick: Callable[[int], None], pool: _Pool, env: jinja2.Environment,
                     folder: OutputFolder) -> None:
     """Render and write article pages, in worker processes when there are many."""
-    if pool.workers < 2 or count < _PARALLEL_FROM:
-        for page in pages:  # in this process, with the build's own (cached) templates
+
+    def here(chunk: Iterable[ArticlePage]) -> None:  # in this process, with the build's own (cached) templates
+        for page in chunk:
             if write_atomic(folder.resolve(page.nav.path), render(env, "article.html", page), durable=False):
                 tally.written += 1
             else:
                 tally.unchanged += 1
             tick(1)
+
+    if pool.workers < 2 or count < _PARALLEL_FROM:
+        here(pages)
         return
     # the workers compile their own; compiled here too, the state keeps its bytecode for the next update
     compile_templates(env, ["article.html"])
@@ -319,9 +323,15 @@ def _write_articles(pages: Iterator[ArticlePage], output: Path, site: SiteConfig
     for page in pages:
         chunk.append(page)
         if len(chunk) == _CHUNK:
-            pending.append(pool().submit(render_articles, ArticleJob(output, site.theme, tuple(chunk), salt)))
+            while pending and pending[0].done():
+                collect(len(pending) - 1)
+            # bounded: bodies in flight stay a few chunks, not the whole site. With that many out, this
+            # process renders the chunk itself rather than wait (the pool may be busy with other work)
+            if len(pending) < pool.workers * 2:
+                pending.append(pool().submit(render_articles, ArticleJob(output, site.theme, tuple(chunk), salt)))
+            else:
+                here(chunk)
             chunk = []
-            collect(pool.workers * 2)  # bounded: bodies in flight stay a few chunks, not the whole site
     if chunk:
         pending.append(pool().submit(render_articles, ArticleJob(output, site.theme, tuple(chunk), salt)))
     collect(0)
@@ -506,6 +516,8 @@ class _Build:
         total_refs = self.total_refs = sum(counts.values())
 
         pool = self.pool
+        # a whole-site build writes ~18 KB per article: the disk starts on them while the build goes on
+        early = EarlyFlush().start() if touched is None else None
         try:
             self.tally.total = total_refs if touched is None else 0
             if self.progress is not None:
@@ -534,6 +546,8 @@ class _Build:
             self._join()
         finally:
             pool.close()
+            if early is not None:
+                early.stop()
         self.lap("waiting for the outlet worker")
         # health page, see site/status.py; when pages were written, the flush below covers it too
         status = write_status(store, site, durable=not self.tally.written)

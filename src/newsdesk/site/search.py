@@ -13,6 +13,7 @@ segments whose articles changed. `static/search.js` reads the same files.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -277,13 +278,17 @@ def _json(value: object) -> bytes:
     return (json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n").encode()
 
 
-_DIGITS = tuple(map(str, range(1 << 16)))  # most numbers of a postings list are small: looked up, not formatted
+@functools.cache
+def _digits() -> tuple[str, ...]:
+    """The text of the numbers below 4,096: most of a postings list's are, and are looked up, not formatted."""
+    return tuple(map(str, range(1 << 12)))  # 0.25 ms, made on first use (65,536 of them took 6 ms)
 
 
 def _numbers(flat: Sequence[int]) -> str:
     """A postings list as JSON writes its numbers: `3,0,12`."""
-    if flat and max(flat) < len(_DIGITS):
-        return ",".join(map(_DIGITS.__getitem__, flat))
+    digits = _digits()
+    if flat and max(flat) < len(digits):
+        return ",".join(map(digits.__getitem__, flat))
     return ",".join(map(str, flat))
 
 

@@ -8,6 +8,7 @@ import os
 import random
 import re
 import stat
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -101,6 +102,32 @@ def flush_to_disk() -> None:
     # one sync costs about one journal commit; an fsync per file cost a journal commit each
     # (6.7 of 25.6 s in a 10,000-article build)
     os.sync()
+
+
+class EarlyFlush:
+    """Writes what a long build has written so far to disk while it goes on (a thread calling os.sync),
+    so the flush that must end the build has little left: at 10,000 articles that flush took 0.17 s
+    after all the work, with the disk idle until then. Only ever earlier, never instead: durability
+    still comes from the final `flush_to_disk()`."""
+
+    def __init__(self, pause_s: float = 0.2) -> None:
+        self._stop = threading.Event()
+        self._pause_s = pause_s
+        self._thread = threading.Thread(target=self._run, name="newsdesk-early-flush", daemon=True)
+
+    def start(self) -> EarlyFlush:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._pause_s):
+            os.sync()
+
+    def stop(self) -> None:
+        """Stop after the sync under way, if any (the final flush follows)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
 
 
 class OutputFolder:
