@@ -10,11 +10,15 @@ with their offsets in order, and the lists are cut from the sorted numbers.
 
 from __future__ import annotations
 
+import os
 import re
 from array import array
 from collections.abc import Sequence
 
-import numpy as np
+# no linear algebra here: without this, numpy's OpenBLAS starts a spinning thread per core at
+# import, ~0.1 s of CPU in every process that indexes (three in a whole-site build)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np  # noqa: E402
 
 _NOT_RUN = re.compile(r"[\W_]")  # whatever search._RUN ([^\W_]+) does not take in
 _CODE_BITS = 21  # a code point is below 0x110000 < 2**21
