@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
+from concurrent.futures import Executor, Future
 from datetime import UTC, timedelta, tzinfo
 from pathlib import Path
 from typing import cast
@@ -207,6 +208,42 @@ def test_a_started_index_writes_index_json_only_when_finished(month_and_days: tu
         assert (other / search.SEARCH_PAGE).exists() and not (other / search.INDEX_FILE).exists()
         build = finish()
     assert search.INDEX_FILE in build.files and len(build.reindexed) >= 2
+    assert _tree(other) == _tree(output)
+
+
+class _Deferred(Future[object]):
+    """A pool job that runs only when its result is asked for: it stays "out" until then."""
+
+    def __init__(self, job: Callable[[], object]) -> None:
+        super().__init__()
+        self._job = job
+
+    def result(self, timeout: float | None = None) -> object:
+        if not self.done():
+            self.set_result(self._job())
+        return super().result(timeout)
+
+
+class _HeldPool(Executor):
+    def __init__(self) -> None:
+        self.submitted = 0
+
+    def submit(self, fn: Callable[..., object], /, *args: object, **kwargs: object) -> Future[object]:
+        self.submitted += 1
+        return _Deferred(lambda: fn(*args, **kwargs))
+
+
+def test_with_its_segments_out_the_build_indexes_the_next_itself(month_and_days: tuple[Shelf, Path],
+                                                                 tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "PARALLEL_SEGMENT", 1)
+    shelf, output = month_and_days
+    pool = _HeldPool()
+    other = tmp_path / "held"
+    build = search.update_search_index(cast(Store, shelf), search.RefDays(shelf.refs(), TZ), TZ, other, PAGE,
+                                       pool=lambda: pool, in_flight=1)
+    # one segment went to the pool and never finished meanwhile: every other one was indexed here
+    assert pool.submitted == 1 and len(build.reindexed) >= 3
     assert _tree(other) == _tree(output)
 
 
