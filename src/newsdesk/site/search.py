@@ -50,7 +50,7 @@ LAYOUT = 3  # how segments are cut into files; part of every fingerprint, so a n
 # at once, ~10 KB per article in the bench corpus, so this keeps a worker's indexing near 40 MB
 MAX_SEGMENT_DOCS = 4000
 # from this many documents on, postings are made with array operations (site/postings.py, numpy):
-# 7x faster per document, but importing numpy costs ~0.1 s, more than an update's few documents take
+# 7x faster per document, but importing numpy costs ~0.06 s, more than an update's few documents take
 VECTOR_FROM = 300
 
 # a term is a run of letters and digits; JavaScript's [\p{L}\p{N}]+ draws the same lines
@@ -292,9 +292,14 @@ def _numbers(flat: Sequence[int]) -> str:
     return ",".join(map(str, flat))
 
 
+def _bucket_file(entries: Iterable[str]) -> bytes:
+    """A bucket file from its `"bigram":[numbers]` entries in bigram order (what _read_earlier parses)."""
+    return ("{" + ",".join(entries) + "}\n").encode()
+
+
 def _bucket_json(part: Mapping[str, Sequence[int]]) -> bytes:
     """`_json(part)`, made as text (1.6x faster): a bigram is letters and digits, which JSON never escapes."""
-    return ("{" + ",".join(f'"{gram}":[{_numbers(part[gram])}]' for gram in sorted(part)) + "}\n").encode()
+    return _bucket_file(f'"{gram}":[{_numbers(part[gram])}]' for gram in sorted(part))
 
 
 # ---------------------------------------------------------------- segments
@@ -718,7 +723,7 @@ def _extend_segment(job: SegmentJob, earlier: Sequence[Earlier]) -> tuple[int, I
     def files() -> Iterator[tuple[str, bytes]]:
         for b in range(buckets):
             part, split[b] = split[b], []
-            yield bucket_path(folder, b), ("{" + ",".join(map(entry, sorted(part))) + "}\n").encode()
+            yield bucket_path(folder, b), _bucket_file(map(entry, sorted(part)))
         yield from _chunk_files(job)
 
     return buckets, files()
@@ -958,17 +963,15 @@ def _remove_orphan_segments(output: Path, named: dict[str, set[str]], listings: 
                 pass  # other files still in the folder
 
 
-def remove_search_index(output: Path) -> int:
-    """Delete search.html and the index an earlier build wrote (a site built with search off); returns
-    how many of the top files were there. Other files under search/ are left alone. Raises OutputError."""
-    removed = 0
+def remove_search_index(output: Path) -> None:
+    """Delete search.html and the index an earlier build wrote (a site built with search off); other
+    files under search/ are left alone. Raises OutputError."""
     # the page and index.json first: a build killed part-way leaves no index naming missing files
     for path in (SEARCH_PAGE, INDEX_FILE):
         target = output / path
         try:
             if target.is_file():
                 target.unlink()
-                removed += 1
         except OSError as exc:
             raise OutputError(f"{target}: cannot remove the search index: {exc.strerror or exc}") from exc
     _remove_orphan_segments(output, {}, {})
@@ -976,7 +979,6 @@ def remove_search_index(output: Path) -> int:
         (output / INDEX_DIR).rmdir()
     except OSError:
         pass  # not there, or holds files of someone else's
-    return removed
 
 
 # ---------------------------------------------------------------- reading the built index
