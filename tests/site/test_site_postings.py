@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
+from array import array
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,6 +36,21 @@ def test_lists_carry_over_between_slices(monkeypatch: pytest.MonkeyPatch, texts:
     monkeypatch.setattr(postings, "_SLICE_CHARS", 16)  # a few documents per slice: many slices
     docs = [search.normalize(text) for text in texts]
     assert postings.vector_postings(docs) == search._python_postings(docs)
+
+
+# postings lists of unsigned 32-bit numbers: zeros, every digit count, the largest
+NUMBERS = st.lists(st.integers(0, 2**32 - 1) | st.integers(0, 12) | st.sampled_from([9, 10, 99, 100, 10**9]),
+                   min_size=1, max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(st.sampled_from(list("清远供电局哈ab1") + ["\U00020000"]), min_size=2, max_size=2),
+                       NUMBERS, max_size=12))
+def test_bucket_numbers_written_with_numpy_are_the_same_text(part: dict[str, list[int]]) -> None:
+    lists = {gram: array("I", numbers) for gram, numbers in part.items()}
+    text = postings.bucket_entries(lists)
+    assert text == search._bucket_entries(lists)
+    assert json.loads("{" + text + "}") == part  # and JSON that says what it was given
 
 
 @settings(max_examples=300, deadline=None)

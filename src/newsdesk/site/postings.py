@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 # no linear algebra here: without this, numpy's OpenBLAS starts a spinning thread per core at
 # import, ~0.1 s of CPU in every process that indexes (three in a whole-site build)
@@ -108,3 +108,41 @@ def _add_slice(docs: Sequence[str], first: int, encoded: dict[str, array[int]], 
         lists.frombytes(data[size * bounds[k]:size * bounds[k + 1]])
         lists[at] = first + firsts[k] - before
         last_doc[gram] = first + lasts[k]
+
+
+def bucket_entries(part: Mapping[str, array[int]]) -> str:
+    """search._bucket_entries: a bucket's `"bigram":[numbers],...` in bigram order, the same text.
+
+    Every number of the bucket is turned into digits at once (numpy writes a digit of
+    all of them per step) instead of one string per number: 2.3x faster on the bench's
+    postings, for segments large enough to have paid for importing numpy.
+    """
+    grams = sorted(part)
+    lists = [part[gram] for gram in grams]
+    text, ends = _decimal(np.frombuffer(b"".join(map(array.tobytes, lists)), dtype=_UNSIGNED))
+    stops = ends[np.cumsum(np.fromiter(map(len, lists), np.int64, len(lists))) - 1].tolist()
+    entries = []
+    start = 0
+    for gram, stop in zip(grams, stops, strict=True):
+        entries.append(f'"{gram}":[{text[start:stop - 1]}]')  # without the comma after its last number
+        start = stop
+    return ",".join(entries)
+
+
+def _decimal(values: np.ndarray) -> tuple[str, np.ndarray]:
+    """Each value's decimal digits followed by a comma, in one string; and where each value's text ends."""
+    digits = np.ones(len(values), np.int64)
+    top, limit = (int(values.max()) if len(values) else 0), 10
+    while limit <= top:
+        digits += values >= limit
+        limit *= 10
+    ends = np.cumsum(digits + 1)
+    out = np.full(int(ends[-1]) if len(values) else 0, ord(","), np.uint8)
+    at = ends - 2  # each value's last digit, filled from the right
+    rest = values.astype(np.uint64)
+    while len(rest):
+        out[at] = rest % 10 + ord("0")
+        rest //= 10
+        more = rest > 0  # values with digits left
+        rest, at = rest[more], at[more] - 1
+    return out.tobytes().decode("ascii"), ends
