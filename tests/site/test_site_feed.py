@@ -5,14 +5,18 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import feedparser
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from site_articles import BODY, SEEN, article, sample_articles
 
 from newsdesk import urls
 from newsdesk.config import SiteConfig
 from newsdesk.site.build import build_site
+from newsdesk.site.feeds import http_link
 from newsdesk.store import SqliteStore
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -108,3 +112,24 @@ def test_empty_feed_is_valid(store: SqliteStore, site: SiteConfig) -> None:
     assert not parsed.bozo
     assert parsed.entries == []
     assert parsed.feed.updated == "1970-01-01T08:00:00+08:00"
+
+
+def _parsed_http_link(url: str) -> str | None:
+    """The reference: parse the link and keep it when it is http(s) with a host."""
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+LINK_PIECES = st.sampled_from(["https://", "http://", "HTTP://", "https:", "//", "/", "a.example", "中文.cn",
+                               "[::1]", "]", "[", "?q=1", "#f", ":8080", " ", "\t", "\n", "\x00", "javascript:",
+                               "data:", "@", "x", "%20"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(LINK_PIECES, max_size=6).map("".join))
+def test_original_links_kept_are_exactly_the_http_urls_with_a_host(url: str) -> None:
+    try:
+        expected = _parsed_http_link(url)
+    except ValueError:  # urlsplit refuses it (an unbalanced IPv6 bracket): never a link to keep
+        expected = None
+    assert http_link(url) == expected

@@ -82,7 +82,13 @@ from newsdesk.site.render import (
     static_files,
     template_sources,
 )
-from newsdesk.site.search import SEARCH_SCRIPT, remove_search_index, search_page, start_search_index
+from newsdesk.site.search import (
+    SEARCH_SCRIPT,
+    VECTOR_FROM,
+    remove_search_index,
+    search_page,
+    start_search_index,
+)
 from newsdesk.site.state import LEGACY_MANIFEST, STATE_FILE, BuildState, parse_time, time_key
 from newsdesk.site.status import STATUS_HTML, STATUS_JSON, write_status
 from newsdesk.site.write import EarlyFlush, OutputFolder, flush_to_disk, read_legacy_manifest, remove_stale, write_atomic
@@ -271,12 +277,16 @@ class _Pool:
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
         self.claims: _Claims | None = None
+        self.warm: Callable[[], object] | None = None  # imports every worker needs: made once, before forking
 
     def __call__(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # imported here: builds that start no worker (most updates of a small site) skip ~7 ms
             from concurrent.futures import ProcessPoolExecutor
             from multiprocessing import get_context
+
+            if self.warm is not None:
+                self.warm()
 
             # fork: workers start at once and inherit the imported modules (and the claims' shared
             # memory, which can only be handed over that way); they only render and write
@@ -516,6 +526,10 @@ class _Build:
         total_refs = self.total_refs = sum(counts.values())
 
         pool = self.pool
+        if touched is None and site.search and total_refs >= VECTOR_FROM:
+            # every process that indexes a big segment needs numpy (~30 ms to import): forked workers
+            # inherit it from this process, which indexes some segments itself anyway
+            pool.warm = _import_postings
         # a whole-site build writes ~18 KB per article: the disk starts on them while the build goes on
         early = EarlyFlush().start() if touched is None else None
         try:
@@ -801,6 +815,10 @@ class _Build:
                 continue
             self.todo[ref.path] = key
             yield _article_page(stored, nav, chrome, tz)
+
+
+def _import_postings() -> None:
+    import newsdesk.site.postings  # noqa: F401
 
 
 def _nothing() -> None:

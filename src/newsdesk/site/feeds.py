@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup
@@ -76,10 +77,21 @@ def http_link(url: str | None) -> str | None:
     """`url` when it is an absolute http(s) URL, else None (no javascript: or data: links)."""
     if not url:
         return None
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    # most links start `https://` and a host name: then they are such a URL without parsing (2 us an
+    # article, on its page and in its feed entry); anything else is parsed
+    if url.startswith(_PLAIN_SCHEMES) and url.partition("//")[2][:1].isalnum() and "]" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unbalanced IPv6 bracket: not a link to send readers to
+        return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
-    return url.strip()
+    return url
+
+
+_PLAIN_SCHEMES = ("https://", "http://")
 
 
 def entry_updated(stored: StoredArticle) -> datetime:
@@ -95,10 +107,15 @@ def entry_updated(stored: StoredArticle) -> datetime:
 
 def entry_id(stored: StoredArticle, base_url: str) -> str:
     """A tag: URI (RFC 4151) that stays put when the page's date or the site's paths change."""
-    host = urlsplit(base_url).hostname or "newsdesk.invalid"
+    host = _host(base_url)
     day = stored.first_seen_at.astimezone(UTC).date().isoformat()
     article = stored.article
     return f"tag:{host},{day}:{quote(article.source, safe='')}/{quote(article.id, safe='')}"
+
+
+@lru_cache(maxsize=8)  # a build has one base URL: parsed once, not once per entry
+def _host(base_url: str) -> str:
+    return urlsplit(base_url).hostname or "newsdesk.invalid"
 
 
 def feed_entry(stored: StoredArticle, page_path: str, site: SiteConfig) -> FeedEntry:
