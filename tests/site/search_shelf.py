@@ -1,4 +1,4 @@
-"""An in-memory store of articles for search index tests: just what the index reads (get_articles)."""
+"""An in-memory store of articles for search index tests: just what the index reads (get_texts)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,10 @@ class MemoryShelf:
                 article, revision = self.articles[article_id]
                 found[(source, article_id)] = StoredArticle(article, T0, T0, revision)
         return found
+
+    def get_texts(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str | None, str]]:
+        return {key: (stored.article.title, stored.article.lead, stored.article.body_html)
+                for key, stored in self.get_articles(keys).items()}
 
     def refs(self) -> list[ArticleRef]:
         return [ArticleRef(source=a.source, id=a.id, outlet=a.outlet, category=a.category, title=a.title,

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import logging
+import pickle
 import re
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from page_view import view
 from site_articles import BODY, OUTLETS, SEEN, T0, article, sample_articles
 
 from newsdesk import urls
 from newsdesk.config import SiteConfig
 from newsdesk.errors import OutputError
-from newsdesk.models import Article
-from newsdesk.site.build import build_site
+from newsdesk.models import Article, SafeHtml
+from newsdesk.site.build import build_site, time_text
+from newsdesk.site.pages import AlsoReport, ArticleNav, ArticlePage, Chrome, NavLink
 from newsdesk.site.state import STATE_FILE
 from newsdesk.store import SqliteStore
 
@@ -279,3 +284,29 @@ def test_output_that_is_a_file_raises_output_error(filled: SqliteStore, site: Si
     site.output.write_text("not a folder")
     with pytest.raises(OutputError, match="public"):
         build_site(filled, site)
+
+
+def test_article_pages_reach_worker_processes_unchanged() -> None:
+    # article pages are pickled to the pool's workers: every field survives, nested ones with their classes
+    chrome = Chrome(site_title="新闻", language="zh-CN", description="", home_href="/", feed_href="/feed.xml",
+                    json_feed_href="/feed.json", css_href="/static/style.css", archive_href="/archive/",
+                    latest_href="/latest.json", live_js_href="/static/live.js", poll_s=60, search_box=True)
+    nav = ArticleNav(path="a/2024/01/02/x.html", outlet_title="南方", outlet_href="/category/a.html",
+                     day_href="/archive/2024/01/02.html", older=NavLink("旧", "/a/1.html"), newer=None,
+                     also=(AlsoReport("北方", "同一件事", None), AlsoReport("东方", "又一篇", "https://e.example/1")))
+    page = ArticlePage(chrome=chrome, title="标题", outlet="南方", nav=nav, time_text="2024-01-02 08:00 +08:00",
+                       time_iso="2024-01-02T08:00:00+08:00", author=None, lead="导语",
+                       body_html=SafeHtml("<p>正文</p>"), original="https://e.example/x")
+    back = pickle.loads(pickle.dumps(page, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == page and repr(back) == repr(page)
+    assert type(back.nav.older) is NavLink and back.nav.also[1].href == "https://e.example/1"
+
+
+@given(st.datetimes(min_value=datetime(2, 1, 1), timezones=st.sampled_from([ZoneInfo("UTC"), ZoneInfo("Asia/Shanghai")])),
+       st.sampled_from([ZoneInfo("Asia/Shanghai"), ZoneInfo("America/St_Johns"), ZoneInfo("Africa/Monrovia"),
+                        ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Europe/Dublin"), timezone(-timedelta(seconds=75))]))
+def test_article_times_read_as_strftime_writes_them(moment: datetime, tz: tzinfo) -> None:
+    # minutes in the site's zone and its offset, old zones' offsets in seconds cut to whole minutes
+    local = moment.astimezone(tz)
+    offset = local.strftime("%z")
+    assert time_text(moment, tz) == f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:5]}"

@@ -1,4 +1,4 @@
-"""get_articles: many articles by key in few queries, the same as get_article one by one."""
+"""get_articles and get_texts: many articles by key in few queries, the same as get_article one by one."""
 
 from __future__ import annotations
 
@@ -18,3 +18,14 @@ def test_get_articles_matches_get_article_and_skips_missing(store: SqliteStore) 
     for (source, article_id), stored in found.items():
         assert stored == store.get_article(source, article_id)
     assert store.get_articles([]) == {}
+
+
+def test_get_texts_gives_title_lead_and_body_of_what_get_articles_finds(store: SqliteStore) -> None:
+    store.upsert([article(f"a{i}", i) for i in range(900)], T0 + timedelta(hours=1))
+    keys = [("南方Plus", f"a{i}") for i in range(0, 900, 2)] + [("南方Plus", "gone"), ("nobody", "a1")]
+    texts = store.get_texts(keys)
+    found = store.get_articles(keys)
+    assert set(texts) == set(found) and len(texts) == 450
+    for key, stored in found.items():
+        assert texts[key] == (stored.article.title, stored.article.lead, stored.article.body_html)
+    assert store.get_texts([]) == {}

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -113,6 +113,7 @@ _ENTRY_BATCH = 1_000  # feed entries (each ~2.5x its body) held before they go t
 # what the outlet worker renders: compiled by the build first, so the state caches their bytecode
 _WORKER_TEMPLATES = ("outlet.html", "_layout.html", "_lists.html", SEARCH_BOX, "feed.xml", FEED_ENTRY)
 _PARALLEL_OUTLETS = 20  # outlets whose pages a worker renders while the build does the rest
+_NO_OFFSET = timedelta(0)
 _FORMAT = "7"  # bump when a change to the build code (not templates) alters output bytes
 
 __all__ = ["ArticleRef", "Chrome", "build_site", "time_text"]
@@ -121,8 +122,12 @@ __all__ = ["ArticleRef", "Chrome", "build_site", "time_text"]
 def time_text(moment: datetime, tz: tzinfo) -> str:
     """`2021-12-29 20:06 +08:00`: minutes in the site's zone with its offset."""
     local = moment.astimezone(tz)
-    offset = local.strftime("%z")  # "+0800"; %:z needs Python 3.12
-    return f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:5]}"
+    # strftime's %Y-%m-%d %H:%M and %z, written without it (twice as fast; every article page shows one)
+    seconds = int((local.utcoffset() or _NO_OFFSET).total_seconds())
+    sign = "-" if seconds < 0 else "+"
+    hours, minutes = divmod(abs(seconds) // 60, 60)  # whole minutes of the offset, as %z cuts them
+    return (f"{local.year}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
+            f" {sign}{hours:02d}:{minutes:02d}")
 
 
 def _chrome(site: SiteConfig, env: jinja2.Environment) -> Chrome:

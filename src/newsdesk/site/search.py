@@ -509,16 +509,10 @@ class SegmentDone:
 def _segment_job(store: Store, output: Path, folder: str, members: Sequence[IndexRef], tz: tzinfo, *,
                  fresh: int | None = None) -> SegmentJob:
     """Read the segment's articles from the store (the part that needs the store); only the first `fresh` with it."""
-    texts: list[tuple[str, str | None, str | None]] = []
     read = members if fresh is None else members[:fresh]
-    found = store.get_articles([(ref.source, ref.id) for ref in read])
-    for ref in read:
-        stored = found.get((ref.source, ref.id))
-        if stored is None:
-            texts.append((ref.title, None, None))
-        else:
-            article = stored.article
-            texts.append((article.title, article.lead, article.body_html))
+    found = store.get_texts([(ref.source, ref.id) for ref in read])
+    # an article gone from the store since planning is indexed by the title its ref keeps
+    texts: list[tuple[str, str | None, str | None]] = [found.get((ref.source, ref.id)) or (ref.title, None, None) for ref in read]
     rows = tuple((urls.href(ref.path), ref.title, ref.outlet, _time_text(ref.published_at, tz)) for ref in members)
     return SegmentJob(output, folder, tuple(texts), rows)
 

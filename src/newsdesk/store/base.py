@@ -76,6 +76,10 @@ class Store(Protocol):
         """The stored ones of many articles by (source, id), in few queries; missing keys are left out."""
         ...
 
+    def get_texts(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str | None, str]]:
+        """Title, lead and body HTML of many articles by (source, id), what search indexes; missing keys left out."""
+        ...
+
     def count_articles(self, *, source: str | None = None, category: str | None = None) -> int:
         """How many articles match."""
         ...

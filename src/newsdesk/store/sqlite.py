@@ -265,6 +265,12 @@ class SqliteStore:
             found[(stored.article.source, stored.article.id)] = stored
         return found
 
+    def get_texts(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str | None, str]]:
+        """Title, lead and body HTML of many articles by (source, id): rows as they are, no Article made."""
+        return {(source, article_id): (title, lead, body)
+                for source, article_id, title, lead, body in self._rows_by_key(
+                    "SELECT source, id, title, lead, body_html FROM articles WHERE", keys)}
+
     def count_articles(self, *, source: str | None = None, category: str | None = None) -> int:
         """How many articles match; raises StoreError."""
         where, params = self._filters(source, category, None)
