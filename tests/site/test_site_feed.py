@@ -121,7 +121,7 @@ def _parsed_http_link(url: str) -> str | None:
 
 
 LINK_PIECES = st.sampled_from(["https://", "http://", "HTTP://", "https:", "//", "/", "a.example", "中文.cn",
-                               "[::1]", "]", "[", "?q=1", "#f", ":8080", " ", "\t", "\n", "\x00", "javascript:",
+                               "[::1]", "]", "[", "?q=1", "#f", ":8080", "℀", "ｅ", " ", "\t", "\n", "\x00", "javascript:",
                                "data:", "@", "x", "%20"])
 
 

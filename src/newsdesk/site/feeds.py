@@ -78,9 +78,11 @@ def http_link(url: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    # most links start `https://` and a host name: then they are such a URL without parsing (2 us an
-    # article, on its page and in its feed entry); anything else is parsed
-    if url.startswith(_PLAIN_SCHEMES) and url.partition("//")[2][:1].isalnum() and "]" not in url:
+    # most links are ASCII, start `https://` and a host name: then they are such a URL without parsing
+    # (2 us an article, on its page and in its feed entry). Anything else is parsed: brackets (IPv6)
+    # and non-ASCII host names are what urlsplit may refuse
+    if url.startswith(_PLAIN_SCHEMES) and url.partition("//")[2][:1].isalnum() and url.isascii() \
+            and "[" not in url and "]" not in url:
         return url
     try:
         parts = urlsplit(url)
