@@ -102,6 +102,14 @@ def test_output_folder_refuses_a_symlinked_folder_that_leads_outside(tmp_path: P
     with pytest.raises(OutputError, match="escapes"):
         folder.resolve("cat/2024/01/x.html")
     assert folder.resolve("inner/2024/y.html") == (output / "cat" / "2024" / "y.html")
+    (output / "top").symlink_to(outside)  # at the top of the tree, where an outlet's folder is
+    with pytest.raises(OutputError, match="escapes"):
+        folder.resolve("top/2024/01/z.html")
+    with pytest.raises(OutputError, match="unsafe"):
+        folder.resolve("/etc/cron.d/x")
+    # an output folder reached through a link: paths come out under its real place
+    (tmp_path / "site").symlink_to(output)
+    assert OutputFolder(tmp_path / "site").resolve("new/a.html") == output / "new" / "a.html"
 
 
 def test_early_flush_syncs_while_running_and_not_after_stop(monkeypatch: pytest.MonkeyPatch) -> None:

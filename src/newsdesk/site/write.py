@@ -140,6 +140,7 @@ class OutputFolder:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._folders: dict[str, Path] = {}
+        self._real_root: Path | None = None  # root's real path, made on first use (root may not exist yet)
 
     def resolve(self, relative: str) -> Path:
         """`root/relative`, refusing a path that would leave `root`; raises OutputError."""
@@ -150,15 +151,23 @@ class OutputFolder:
         return self._folder(folder) / name
 
     def _folder(self, folder: str) -> Path:
-        """A folder's real path: its parent's plus one lstat, unless it is a symlink (then a full check)."""
+        """A folder's real path: its parent's (or the root's) plus one lstat, unless it is a symlink
+        (then a full check). A top folder used to get the full check too: two realpath walks each,
+        ~0.2 ms for every outlet an update touched."""
         base = self._folders.get(folder)
         if base is not None:
             return base
-        parent, _, name = folder.rpartition("/")
-        if not parent or name in ("", ".", "..") or "\\" in name or "\x00" in name:
-            base = resolve_inside(self.root, folder)
+        parent, slash, name = folder.rpartition("/")
+        if name in ("", ".", "..") or "\\" in name or "\x00" in name or (slash and not parent):
+            base = resolve_inside(self.root, folder)  # refused (an absolute path too), with its message
         else:
-            candidate = self._folder(parent) / name
+            if parent:
+                above = self._folder(parent)
+            else:
+                if self._real_root is None:
+                    self._real_root = self.root.resolve()
+                above = self._real_root
+            candidate = above / name
             try:
                 link = stat.S_ISLNK(os.lstat(candidate).st_mode)
             except FileNotFoundError:
