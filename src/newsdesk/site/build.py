@@ -829,6 +829,7 @@ class _Build:
 
 
 def _import_postings() -> None:
+    """Import the numpy postings module (and numpy), so processes forked after it have them."""
     import newsdesk.site.postings  # noqa: F401
 
 

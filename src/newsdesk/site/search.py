@@ -512,7 +512,8 @@ def _segment_job(store: Store, output: Path, folder: str, members: Sequence[Inde
     read = members if fresh is None else members[:fresh]
     found = store.get_texts([(ref.source, ref.id) for ref in read])
     # an article gone from the store since planning is indexed by the title its ref keeps
-    texts: list[tuple[str, str | None, str | None]] = [found.get((ref.source, ref.id)) or (ref.title, None, None) for ref in read]
+    texts: list[tuple[str, str | None, str | None]] = [found.get((ref.source, ref.id)) or (ref.title, None, None)
+                                                        for ref in read]
     rows = tuple((urls.href(ref.path), ref.title, ref.outlet, _time_text(ref.published_at, tz)) for ref in members)
     return SegmentJob(output, folder, tuple(texts), rows)
 
@@ -570,7 +571,7 @@ def _index_segment(job: SegmentJob) -> tuple[int, Iterator[tuple[str, bytes]]]:
     """The segment's bucket count and its files, made one at a time as they are taken."""
     encoded, _ = _postings(job.texts)
     entries: Callable[[Mapping[str, array[int]]], str] = _bucket_entries
-    if len(job.texts) >= VECTOR_FROM:  # such a segment's postings imported numpy: its numbers are written with it
+    if len(job.texts) >= VECTOR_FROM:  # its postings imported numpy: its numbers are written with it too
         from newsdesk.site.postings import bucket_entries as entries
     folder = job.folder
     # sized from the data so a bucket stays near the target however big the segment is
