@@ -545,10 +545,11 @@ class _Build:
             if self.progress is not None:
                 self.progress(0, self.tally.total)
             self.lap("outlets and days")
-            self._small_files(titles, counts, days, total_refs, touched)
-            self.lap("small files and sitemaps")
+            # list pages first: they start the outlet worker, which then works beside everything else
             self._list_pages(titles, links, counts, days, day_counts, touched)
             self.lap("list pages and feeds")
+            self._small_files(titles, counts, days, total_refs, touched)
+            self.lap("small files and sitemaps")
             # the search index first: its last segments are still indexed in the pool while the article
             # pages queue behind them, so neither leaves a core idle at its end
             finish_search: Callable[[], object] | None = None
