@@ -562,7 +562,7 @@ class _Build:
                 self.lap("search index (the last segments go on in the pool)")
             else:
                 remove_search_index(self.output)
-                self.lap("no search: an earlier index removed")
+                self.lap("no search: removing an index an earlier build wrote, if any")
             self._articles(titles, touched, pool)
             self.lap("article pages")
             if finish_search is not None:
