@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from newsdesk.config import SiteConfig
+from newsdesk.errors import OutputError
 from newsdesk.site.build import build_site
 from newsdesk.site.state import BuildState
 from newsdesk.store import SqliteStore
@@ -62,3 +64,28 @@ def test_build_flushes_once_before_the_state_calls_it_done(filled: SqliteStore, 
     events.clear()
     build_site(filled, site)  # no article changed: only the status page (fsynced itself), no flush
     assert "sync" not in events
+
+
+def test_a_failed_build_returns_only_once_its_workers_are_gone(filled: SqliteStore, site: SiteConfig,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # the outlet worker is still rendering when the build fails: build_site raises only after it ends,
+    # so no worker of the failed build writes into the output folder afterwards
+    import multiprocessing
+
+    import newsdesk.site.build as build_module
+
+    outlets = build_module._Build._outlets
+
+    def slow_outlets(self: object, *args: object) -> None:
+        time.sleep(0.05)
+        outlets(self, *args)
+
+    def failing_status(*args: object, **kwargs: object) -> list[str]:
+        raise OutputError("status.html: disk full")
+
+    monkeypatch.setattr(build_module, "_PARALLEL_OUTLETS", 1)  # the few outlets here go to a worker
+    monkeypatch.setattr(build_module._Build, "_outlets", slow_outlets)
+    monkeypatch.setattr(build_module, "write_status", failing_status)
+    with pytest.raises(OutputError, match="disk full"):
+        build_site(filled, replace(site, workers=2))
+    assert multiprocessing.active_children() == []

@@ -301,12 +301,14 @@ class _Pool:
                                              initializer=_adopt_claims, initargs=(self.claims,))
         return self._pool
 
-    def close(self) -> None:
-        """Stop the workers; the build goes on meanwhile (its work in them is done or cancelled)."""
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the workers, cancelling queued work; with `wait`, until running work and the processes end.
+
+        Not waiting saved ~5 ms an update, once all their work is collected: the executor's
+        own thread reaps them, and the interpreter's exit waits for that thread.
+        """
         if self._pool is not None:
-            # not waiting for the processes to exit saved ~5 ms an update; the executor's own thread
-            # reaps them, and the interpreter's exit waits for that thread
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=wait, cancel_futures=True)
             self._pool = None
 
 
@@ -572,8 +574,11 @@ class _Build:
             # beside them; when pages were written, the flush below covers it too
             status = write_status(store, site, durable=not self.tally.written)
             self._join()
+        except BaseException:
+            pool.close()  # a failed build waits for its workers: none of them writes on after it returns
+            raise
         finally:
-            pool.close()
+            pool.close(wait=False)  # their work is done: the build goes on while they exit
             if early is not None:
                 early.stop()
         self.lap("status page, and the outlet worker's last outlets")
