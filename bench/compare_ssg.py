@@ -232,8 +232,9 @@ def count_pages(folder: Path) -> tuple[int, int]:
 
 def bench_size(n: int, tools: list[str], work: Path, jekyll_estimate_s: float | None) -> Iterator[dict[str, object]]:
     """Write the corpus of `n` for every tool, then full build, +100, rebuild; one row per tool as it finishes."""
-    writers: dict[str, Callable[[Path, int, int], None]] = {"newsdesk": write_newsdesk, "hugo": write_hugo, "jekyll": write_jekyll,
-               NO_SEARCH: partial(write_newsdesk, search=False)}
+    writers: dict[str, Callable[[Path, int, int], None]] = {
+        "newsdesk": write_newsdesk, NO_SEARCH: partial(write_newsdesk, search=False),
+        "hugo": write_hugo, "jekyll": write_jekyll}
     hugo, pagefind = hugo_binary(), pagefind_binary()
     for tool in tools:
         root = work / f"{tool}-{n}"

@@ -876,11 +876,8 @@ def build_site(store: Store, site: SiteConfig, *, full: bool = False, progress: 
     except OSError as exc:
         raise OutputError(f"{output}: cannot read the output folder: {exc.strerror or exc}") from exc
     state = BuildState(output)
-    build: _Build | None = None
     try:
-        build = _Build(store, site, state, full, progress, now, had_files=had_files)
-        return build.run()
+        # run() starts the build's worker processes and closes them itself, a failed build's too
+        return _Build(store, site, state, full, progress, now, had_files=had_files).run()
     finally:
-        if build is not None:
-            build.pool.close()  # the workers a failed build started, if any
         state.close()

@@ -121,7 +121,7 @@ class EarlyFlush:
 
     def _run(self) -> None:
         while not self._stop.wait(self._pause_s):
-            os.sync()
+            flush_to_disk()
 
     def stop(self) -> None:
         """Stop after the sync under way, if any (the final flush follows)."""
