@@ -75,6 +75,19 @@ def test_sitemap_robots_and_latest(filled: SqliteStore, site: SiteConfig) -> Non
     assert latest["count"] == 60 and latest["newest"]["url"].endswith("/NW0059.html")
 
 
+def test_sitemap_lists_the_full_numbered_pages_not_the_newest(filled: SqliteStore, site: SiteConfig) -> None:
+    site = replace(site, per_page=7)  # 20 articles an outlet: pages 1 and 2 full, page 3 the newest
+    build_site(filled, site)
+    ns = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    listed = {str(loc.text) for loc in ET.parse(site.output / "sitemaps/pages.xml").getroot().findall(f"{ns}url/{ns}loc")}
+    numbered = {loc for loc in listed if "/category/nanfangPlus/page/" in loc}
+    assert numbered == {f"https://news.example.com/category/nanfangPlus/page/{n}.html" for n in (1, 2)}
+    assert "https://news.example.com/category/nanfangPlus.html" in listed
+    newest = (site.output / "category/nanfangPlus/page/3.html").read_text(encoding="utf-8")
+    assert '<link rel="canonical" href="/category/nanfangPlus.html">' in newest
+    assert '<meta name="robots" content="noindex">' in newest
+
+
 def test_theme_overrides_a_template_and_the_stylesheet(filled: SqliteStore, site: SiteConfig) -> None:
     themed = replace(site, theme=FIXTURES / "theme_plain")
     build_site(filled, themed)

@@ -71,22 +71,33 @@ def test_unchanged_files_keep_bytes_and_mtime_and_numbered_pages_stay(store: Sql
     site = replace(site, per_page=3)
     store.upsert([article(f"A{i}", i * 10) for i in range(7)], SEEN)  # one outlet, pages 1-3
     build_site(store, site)
-    first_pages = {n: (site.output / f"category/nanfangPlus/page/{n}.html").read_bytes() for n in (1, 2)}
+    numbered = site.output / "category/nanfangPlus/page"
+    first_pages = {n: (numbered / f"{n}.html").read_bytes() for n in (1, 2, 3)}
     before = mtimes(site.output)
     store.upsert([article("A7", 200), article("A8", 210)], SEEN + timedelta(hours=1))
     build_site(store, site)
     after = mtimes(site.output)
     changed = {p for p in after if before.get(p) != after[p]}
     for number, data in first_pages.items():  # archived pages never change as news arrives
-        assert (site.output / f"category/nanfangPlus/page/{number}.html").read_bytes() == data
-    assert "category/nanfangPlus/page/1.html" not in changed
-    assert {"category/nanfangPlus.html", "category/nanfangPlus/page/3.html", "index.html",
-            "latest.json", "feed.xml", "feed.json"} <= changed
+        assert (numbered / f"{number}.html").read_bytes() == data
+    # page 3, the newest, is still filling: it sends readers to the entry page, which shows its articles
+    assert not changed & {f"category/nanfangPlus/page/{n}.html" for n in (1, 2, 3)}
+    assert {"category/nanfangPlus.html", "index.html", "latest.json", "feed.xml", "feed.json"} <= changed
     untouched_articles = [p for p in before if p.startswith("nanfangplus/") and "A6" not in p]
     assert untouched_articles and not changed & set(untouched_articles)
-    # page 3 now holds A6..A8, newest first; the entry page links back to page 2
-    assert view(site.output / "category/nanfangPlus/page/3.html").hrefs("title")[0].endswith("/A8.html")
-    assert "/category/nanfangPlus/page/2.html" in view(site.output / "category/nanfangPlus.html").hrefs()
+    assert "/category/nanfangPlus.html" in view(numbered / "3.html").hrefs()
+    assert 'content="0; url=/category/nanfangPlus.html"' in (numbered / "3.html").read_text(encoding="utf-8")
+    entry = view(site.output / "category/nanfangPlus.html")
+    assert [h.rsplit("/", 1)[1] for h in entry.hrefs("title")] == ["A8.html", "A7.html", "A6.html"]
+    assert "/category/nanfangPlus/page/2.html" in entry.hrefs()
+
+    store.upsert([article("A9", 220)], SEEN + timedelta(hours=2))  # page 4 starts: page 3 gets its own list
+    build_site(store, site)
+    assert [h.rsplit("/", 1)[1] for h in view(numbered / "3.html").hrefs("title")] == ["A8.html", "A7.html", "A6.html"]
+    assert "/category/nanfangPlus/page/4.html" in view(numbered / "3.html").hrefs()
+    assert 'content="0; url=/category/nanfangPlus.html"' in (numbered / "4.html").read_text(encoding="utf-8")
+    for number in (1, 2):
+        assert (numbered / f"{number}.html").read_bytes() == first_pages[number]
 
 
 def test_every_article_is_reachable_from_the_archive(store: SqliteStore, site: SiteConfig) -> None:

@@ -43,6 +43,7 @@ from newsdesk.site.pages import ArticleNav, ArticlePage, Chrome, OutletLink, dig
 from newsdesk.site.plan import (
     ARCHIVE_INDEX,
     LATEST,
+    NEWEST_PAGE,
     ROBOTS,
     ArticleRef,
     FeedSpec,
@@ -111,10 +112,10 @@ _CHUNK = 200  # article pages per worker task
 _PARALLEL_FROM = 1_000  # fewer article pages than this render in-process: a pool costs more than it saves
 _ENTRY_BATCH = 1_000  # feed entries (each ~2.5x its body) held before they go to the state
 # what the outlet worker renders: compiled by the build first, so the state caches their bytecode
-_WORKER_TEMPLATES = ("outlet.html", "_layout.html", "_lists.html", SEARCH_BOX, "feed.xml", FEED_ENTRY)
+_WORKER_TEMPLATES = ("outlet.html", NEWEST_PAGE, "_layout.html", "_lists.html", SEARCH_BOX, "feed.xml", FEED_ENTRY)
 _PARALLEL_OUTLETS = 20  # outlets whose pages a worker renders while the build does the rest
 _NO_OFFSET = timedelta(0)
-_FORMAT = "7"  # bump when a change to the build code (not templates) alters output bytes
+_FORMAT = "8"  # bump when a change to the build code (not templates) alters output bytes
 
 __all__ = ["ArticleRef", "Chrome", "build_site", "time_text"]
 
@@ -208,7 +209,8 @@ def _pages_sitemap(site: SiteConfig, titles: dict[str, str], counts: dict[str, i
     for slug in titles:
         pages.append(urls.absolute(base, urls.category_path(slug)))
         last = (counts.get(slug, 0) + per - 1) // per
-        pages.extend(urls.absolute(base, outlet_page_path(slug, n)) for n in range(1, last + 1))
+        # the newest numbered page only sends readers to the entry page (plan.outlet_pages)
+        pages.extend(urls.absolute(base, outlet_page_path(slug, n)) for n in range(1, last))
     pages.extend(urls.absolute(base, day_page(day)) for day in days)
     pages.append(urls.absolute(base, ARCHIVE_INDEX))
     return _urlset(pages)

@@ -108,7 +108,7 @@ class PageNumber:
 
     number: int
     href: str
-    current: bool
+    current: bool  # the newest page: its articles are the entry page's, so it links there
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +125,16 @@ class OutletPage:
     numbers: tuple[PageNumber, ...]  # the full pager, on the entry page only
     feed_href: str
     json_feed_href: str
+    entry_href: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewestPage:
+    """category/<slug>/page/<N>.html while N is the newest page: it sends readers to the entry page."""
+
+    chrome: Chrome
+    title: str
+    outlet: str
     entry_href: str
 
 

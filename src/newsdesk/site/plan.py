@@ -32,6 +32,7 @@ from newsdesk.site.pages import (
     HomePage,
     ListItem,
     NavLink,
+    NewestPage,
     NotFoundPage,
     OutletLink,
     OutletPage,
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 ARCHIVE_INDEX = "archive/index.html"
 LATEST = "latest.json"
 ROBOTS = "robots.txt"
+NEWEST_PAGE = "outlet_newest.html"  # the template of an outlet's newest numbered page (see outlet_pages)
 _OUTLET_SUFFIX = "新闻"  # the original mirror titled outlet pages "<outlet>新闻"
 _REF_BATCH = 2_000  # refs per insert while recording every article
 
@@ -424,8 +426,10 @@ def outlet_pages(slug: str, outlet: str, title: str, tail: list[ArticleRef], cou
                  site: SiteConfig, chrome: Chrome, key: Callable[..., str]) -> list[PageSpec]:
     """The entry page (newest articles, full pager) and the numbered pages from `first` on.
 
-    `tail` is the outlet's articles oldest first from position `tail_start(count, first, per_page)`
-    to the end.
+    The newest numbered page, still filling, only sends readers to the entry page (which shows
+    all its articles), so an arriving article rewrites one list page, not two; it gets its own
+    list once a newer page starts. `tail` is the outlet's articles oldest first from position
+    `tail_start(count, first, per_page)` to the end.
     """
     tz, per = site.tz, site.per_page
     last = (count + per - 1) // per  # numbered pages; 0 when the outlet has no article
@@ -446,11 +450,12 @@ def outlet_pages(slug: str, outlet: str, title: str, tail: list[ArticleRef], cou
     specs: list[PageSpec] = []
     newest = tail[-per:] if count else []
     older_than_entry = link((count - per - 1) // per + 1) if count > per else None
-    numbers = tuple(PageNumber(n, urls.href(outlet_page_path(slug, n)), False) for n in range(1, last + 1))
+    numbers = tuple(PageNumber(n, urls.href(outlet_page_path(slug, n)), False) for n in range(1, last)) \
+        + ((PageNumber(last, urls.href(entry), True),) if last else ())
     specs.append(PageSpec(entry, "outlet.html",
                           key("outlet", slug, title, outlet, [r.mark for r in newest], older_than_entry, numbers),
                           page(title, newest, None, older_than_entry, numbers)))
-    for number in range(first, last + 1):
+    for number in range(first, last):
         chunk = tail[(number - 1) * per - offset:number * per - offset]
         newer = link(number + 1) if number < last else None
         older = link(number - 1) if number > 1 else None
@@ -458,6 +463,12 @@ def outlet_pages(slug: str, outlet: str, title: str, tail: list[ArticleRef], cou
         specs.append(PageSpec(outlet_page_path(slug, number), "outlet.html",
                               key("outlet-page", slug, title, outlet, number, [r.mark for r in chunk], newer, older),
                               page(heading, chunk, newer, older, ())))
+    if first <= last:
+        newest_heading = f"{title} · 第 {last} 页"
+        specs.append(PageSpec(outlet_page_path(slug, last), NEWEST_PAGE,
+                              key("outlet-newest", slug, newest_heading, outlet, entry),
+                              lambda: NewestPage(chrome=chrome, title=newest_heading, outlet=outlet,
+                                                 entry_href=urls.href(entry))))
     return specs
 
 
