@@ -37,6 +37,33 @@ def test_changed_bytes_replace_the_file(tmp_path: Path) -> None:
     assert target.read_bytes() == b"new!"
 
 
+def test_short_writes_are_continued_and_durable_writes_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_write, synced = os.write, []
+    monkeypatch.setattr(write.os, "write", lambda fd, data: real_write(fd, bytes(data[:7])))  # 7 bytes a call
+    monkeypatch.setattr(write.os, "fsync", lambda fd: synced.append(fd))
+    data = "一页新闻，比七个字节长得多。".encode() * 50
+    target = tmp_path / "page.html"
+    assert write_atomic(target, data) is True
+    assert target.read_bytes() == data
+    assert len(synced) == 1
+    assert write_atomic(tmp_path / "other.html", data, durable=False) is True
+    assert len(synced) == 1
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "page.html"
+    write_atomic(target, b"old page")
+
+    def full_disk(fd: int, data: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(write.os, "write", full_disk)
+    with pytest.raises(OutputError, match=r"page\.html: cannot write: No space left on device"):
+        write_atomic(target, b"new page")
+    assert target.read_bytes() == b"old page"
+    assert [p.name for p in tmp_path.iterdir()] == ["page.html"]
+
+
 def test_a_folder_in_the_way_is_an_output_error(tmp_path: Path) -> None:
     (tmp_path / "page.html").mkdir()
     with pytest.raises(OutputError, match="is a folder"):

@@ -765,10 +765,14 @@ class _Build:
                 # numbered pages before the earliest change hold the same articles and links as before
                 first = max(1, min(rank // per + 1, old_last or 1, new_last or 1))
                 self.stale.update(outlet_page_path(slug, n) for n in range(new_last + 1, old_last + 1))
-            tail = [ref_of(row) for row in state.members(slug, tail_start(count, first, per), count)]
+            start = tail_start(count, first, per)
+            tail = [ref_of(row) for row in state.members(slug, start, count)]
             outlet = names[slug]
             self._specs(outlet_pages(slug, outlet, outlet_title(outlet), tail, count, first, site, chrome, key))
-            feed = outlet_feed(state, slug, outlet_title(outlet), site, key)
+            # the feed's articles are the newest of the tail when it reaches back far enough (per_page
+            # and feed_entries are both 50 by default): one query less an outlet
+            newest = tail[:-site.feed_entries - 1:-1] if start == 0 or len(tail) >= site.feed_entries else None
+            feed = outlet_feed(state, slug, outlet_title(outlet), site, key, newest)
             self._feeds([feed])
             if len(feed.entries) == site.feed_entries:
                 oldest = feed.entries[-1]

@@ -410,9 +410,11 @@ def feed_spec(atom: str, json_path: str, title: str, home: str, entries: tuple[A
                     key("feed", atom, json_path, title, home, [(r.source, r.id, r.revision, r.path) for r in entries]))
 
 
-def outlet_feed(state: BuildState, slug: str, title: str, site: SiteConfig, key: Callable[..., str]) -> FeedSpec:
-    """One outlet's feeds over its newest articles."""
-    newest = tuple(ref_of(row) for row in state.newest_in(slug, site.feed_entries))
+def outlet_feed(state: BuildState, slug: str, title: str, site: SiteConfig, key: Callable[..., str],
+                newest_refs: list[ArticleRef] | None = None) -> FeedSpec:
+    """One outlet's feeds over its newest articles (`newest_refs`, newest first, when the caller has them)."""
+    newest = tuple(newest_refs if newest_refs is not None
+                   else (ref_of(row) for row in state.newest_in(slug, site.feed_entries)))
     return feed_spec(outlet_atom_path(slug), outlet_json_path(slug), f"{title} - {site.title}",
                      urls.category_path(slug), newest, key)
 
