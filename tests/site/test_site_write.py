@@ -9,7 +9,7 @@ import pytest
 
 from newsdesk.errors import OutputError
 from newsdesk.site import write
-from newsdesk.site.write import MANIFEST, EarlyFlush, read_legacy_manifest, remove_stale, write_atomic
+from newsdesk.site.write import MANIFEST, EarlyFlush, WriteBatch, read_legacy_manifest, remove_stale, write_atomic
 
 
 def test_write_atomic_creates_folders_and_reports_a_write(tmp_path: Path) -> None:
@@ -62,6 +62,49 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path: Path, mo
         write_atomic(target, b"new page")
     assert target.read_bytes() == b"old page"
     assert [p.name for p in tmp_path.iterdir()] == ["page.html"]
+
+
+def test_a_batch_puts_its_files_in_place_only_when_published(tmp_path: Path) -> None:
+    old, same = tmp_path / "old.html", tmp_path / "same.html"
+    write_atomic(old, b"old page")
+    write_atomic(same, b"same page")
+    batch = WriteBatch()
+    assert batch.write(old, b"new page") is True
+    assert batch.write(tmp_path / "day" / "new.html", b"another") is True  # a new folder is made
+    assert batch.write(same, b"same page") is False
+    assert old.read_bytes() == b"old page"  # nothing moved yet: the new bytes wait in temp files
+    assert not (tmp_path / "day" / "new.html").exists()
+    batch.publish()
+    assert old.read_bytes() == b"new page"
+    assert (tmp_path / "day" / "new.html").read_bytes() == b"another"
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["new.html", "old.html", "same.html"]
+
+
+def test_a_discarded_batch_leaves_the_old_files_and_no_temp(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    write_atomic(page, b"old page")
+    batch = WriteBatch()
+    batch.write(page, b"new page")
+    batch.write(tmp_path / "other.html", b"other")
+    batch.discard()
+    batch.publish()  # nothing left to publish
+    assert page.read_bytes() == b"old page"
+    assert [p.name for p in tmp_path.iterdir()] == ["page.html"]
+
+
+def test_a_failed_publish_is_an_output_error_and_drops_the_rest(tmp_path: Path) -> None:
+    first, blocked, last = tmp_path / "a.html", tmp_path / "b.html", tmp_path / "c.html"
+    batch = WriteBatch()
+    for path in (first, blocked, last):
+        batch.write(path, path.name.encode())
+    blocked.mkdir()  # a folder took the page's place after it was written
+    (blocked / "keep.txt").write_text("user file")
+    with pytest.raises(OutputError, match=r"b\.html: cannot write"):
+        batch.publish()
+    assert first.read_bytes() == b"a.html"
+    assert not last.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html", "b.html"]
+    assert (blocked / "keep.txt").read_text() == "user file"
 
 
 def test_a_folder_in_the_way_is_an_output_error(tmp_path: Path) -> None:

@@ -92,7 +92,7 @@ from newsdesk.site.search import (
 )
 from newsdesk.site.state import LEGACY_MANIFEST, STATE_FILE, BuildState, parse_time, time_key
 from newsdesk.site.status import STATUS_HTML, STATUS_JSON, write_status
-from newsdesk.site.write import EarlyFlush, OutputFolder, flush_to_disk, read_legacy_manifest, remove_stale, write_atomic
+from newsdesk.site.write import EarlyFlush, OutputFolder, WriteBatch, flush_to_disk, read_legacy_manifest, remove_stale
 from newsdesk.store.base import Store
 
 if TYPE_CHECKING:
@@ -316,12 +316,12 @@ class _Pool:
 
 def _write_articles(pages: Iterator[ArticlePage], output: Path, site: SiteConfig, salt: str, count: int,
                     tally: _Tally, tick: Callable[[int], None], pool: _Pool, env: jinja2.Environment,
-                    folder: OutputFolder) -> None:
+                    folder: OutputFolder, batch: WriteBatch) -> None:
     """Render and write article pages, in worker processes when there are many."""
 
     def here(chunk: Iterable[ArticlePage]) -> None:  # in this process, with the build's own (cached) templates
         for page in chunk:
-            if write_atomic(folder.resolve(page.nav.path), render(env, "article.html", page), durable=False):
+            if batch.write(folder.resolve(page.nav.path), render(env, "article.html", page)):
                 tally.written += 1
             else:
                 tally.unchanged += 1
@@ -420,9 +420,14 @@ def _outlets_apart(store_path: Path, site: SiteConfig, full: bool, now: datetime
             build = _Build(store, site, state, full, None, now, reader=True)
             ready = time.perf_counter()
             done = 0
-            for index in iter(_WORKER_CLAIMS[0].front, None):
-                build._outlets([outlets[index]], names, counts, touched)
-                done += 1
+            try:
+                for index in iter(_WORKER_CLAIMS[0].front, None):
+                    build._outlets([outlets[index]], names, counts, touched)
+                    done += 1
+                build.batch.publish()
+            except BaseException:
+                build.batch.discard()
+                raise
             log.debug("build: outlet worker: ready in %.3f s, %d outlets in %.3f s", ready - started,
                       done, time.perf_counter() - ready)
             build.save_entries()  # before the build's final commit prunes the cache
@@ -454,6 +459,7 @@ class _Build:
         self.chrome = _chrome(site, self.env)
         self.salt = _salt(site, self.env, self.chrome)
         self.folder = OutputFolder(self.output)
+        self.batch = WriteBatch()  # published before the build waits on its outlet worker, and at its end
         self.tally = _Tally()
         self.todo: dict[str, str] = {}  # path -> key of the files this build rendered
         self.planned: set[str] = set()  # every path planned (only kept when the whole site is planned)
@@ -479,7 +485,7 @@ class _Build:
             self.progress(min(self.tally.done, self.tally.total), self.tally.total)
 
     def put(self, path: str, data: bytes, key: str) -> None:
-        if write_atomic(self.folder.resolve(path), data, durable=False):
+        if self.batch.write(self.folder.resolve(path), data):
             self.tally.written += 1
         else:
             self.tally.unchanged += 1
@@ -575,9 +581,12 @@ class _Build:
             # the health page (site/status.py) before the outlet worker's last outlets, so it is made
             # beside them; when pages were written, the flush below covers it too
             status = write_status(store, site, durable=not self.tally.written)
+            self.batch.publish()  # this process's pages go into place while the outlet worker still works
             self._join()
+            self.batch.publish()
         except BaseException:
             pool.close()  # a failed build waits for its workers: none of them writes on after it returns
+            self.batch.discard()
             raise
         finally:
             pool.close(wait=False)  # their work is done: the build goes on while they exit
@@ -825,7 +834,7 @@ class _Build:
 
         count = self.total_refs if touched is None else len(refs)
         _write_articles(pages(), self.output, site, self.salt, count, self.tally, self.tick, pool, self.env,
-                        self.folder)
+                        self.folder, self.batch)
 
     def _article_batch(self, batch: list[tuple[ArticleRef, ArticleNav, str]], tz: tzinfo,
                        chrome: Chrome) -> Iterator[ArticlePage]:

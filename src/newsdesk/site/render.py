@@ -12,7 +12,7 @@ import jinja2.bccache
 
 from newsdesk.errors import OutputError
 from newsdesk.site.pages import ArticlePage
-from newsdesk.site.write import OutputFolder, write_atomic
+from newsdesk.site.write import OutputFolder, WriteBatch
 
 SEARCH_BOX = "_search_box.html"
 
@@ -128,10 +128,16 @@ def render_articles(job: ArticleJob) -> tuple[int, int]:
     if folder is None:
         folder = _WORKER_FOLDERS[job.output] = OutputFolder(job.output)
     written = unchanged = 0
-    for page in job.pages:
-        # not fsynced one by one: the build flushes once before its manifest records the pages
-        if write_atomic(folder.resolve(page.nav.path), render(env, "article.html", page), durable=False):
-            written += 1
-        else:
-            unchanged += 1
+    # not fsynced one by one: the build flushes once before its manifest records the pages
+    batch = WriteBatch()
+    try:
+        for page in job.pages:
+            if batch.write(folder.resolve(page.nav.path), render(env, "article.html", page)):
+                written += 1
+            else:
+                unchanged += 1
+        batch.publish()
+    except BaseException:
+        batch.discard()
+        raise
     return written, unchanged

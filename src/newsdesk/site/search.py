@@ -31,7 +31,7 @@ from typing import Protocol
 
 from newsdesk import urls
 from newsdesk.errors import OutputError
-from newsdesk.site.write import write_atomic
+from newsdesk.site.write import WriteBatch, write_atomic
 from newsdesk.store.base import Store
 
 FORMAT = 2
@@ -604,13 +604,19 @@ def write_segment(job: SegmentJob, earlier: Sequence[Earlier] = ()) -> SegmentDo
     paths: list[str] = []
     # the folder is checked once; the names inside it are this module's own b<n>.json and d<n>.json
     folder = urls.resolve_inside(job.output, f"{INDEX_DIR}/{job.folder}")
-    for path, data in files:
-        paths.append(path)
-        # not fsynced one by one: the site build flushes once before its manifest (site/build.py)
-        if write_atomic(folder / path.rpartition("/")[2], data, durable=False):
-            written += 1
-        else:
-            unchanged += 1
+    # not fsynced one by one: the site build flushes once before its manifest (site/build.py)
+    batch = WriteBatch()  # all the files first, then the renames (see WriteBatch)
+    try:
+        for path, data in files:
+            paths.append(path)
+            if batch.write(folder / path.rpartition("/")[2], data):
+                written += 1
+            else:
+                unchanged += 1
+        batch.publish()
+    except BaseException:
+        batch.discard()
+        raise
     return SegmentDone(buckets, tuple(paths), written, unchanged)
 
 

@@ -57,20 +57,68 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> bool:
     `flush_to_disk()` before it records them as done. Raises OutputError when the
     file or its folder cannot be written.
     """
+    if _unchanged(path, data):
+        return False
+    temp_name = _write_temp(path, data, durable=durable)
+    _replace(temp_name, path)
+    return True
+
+
+class WriteBatch:
+    """Atomic writes whose renames wait for `publish()`: each page goes to its temp file at once
+    and all of them into place together.
+
+    On ext4 without a journal, creating a file steps over every inode freed in the last
+    minute in its block group, and each rename over an older page frees one: an update that
+    renamed as it went paid ~0.1-0.2 ms more for each later file. A killed build leaves the
+    temp files, which the next build sweeps (see remove_stale).
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[str, Path]] = []
+
+    def write(self, path: Path, data: bytes) -> bool:
+        """write_atomic(path, data, durable=False), renamed by publish(); False when identical."""
+        if _unchanged(path, data):
+            return False
+        self._pending.append((_write_temp(path, data, durable=False), path))
+        return True
+
+    def publish(self) -> None:
+        """Rename every written file into place; raises OutputError (and drops the rest) on a failure."""
+        pending, self._pending = self._pending, []
+        for done, (temp_name, path) in enumerate(pending):
+            try:
+                _replace(temp_name, path)
+            except OutputError:
+                self._pending = pending[done + 1:]
+                self.discard()
+                raise
+
+    def discard(self) -> None:
+        """Remove the temp files not yet published (a build that failed)."""
+        pending, self._pending = self._pending, []
+        for temp_name, _ in pending:
+            _drop_temp(temp_name)
+
+
+def _unchanged(path: Path, data: bytes) -> bool:
     try:
         found = os.stat(path)
     except FileNotFoundError:
-        found = None
+        return False
     except OSError as exc:
         raise OutputError(f"{path}: cannot read: {_problem(exc)}") from exc
-    if found is not None:
-        if stat.S_ISDIR(found.st_mode):
-            raise OutputError(f"{path}: is a folder, expected a file")
-        try:
-            if found.st_size == len(data) and path.read_bytes() == data:
-                return False
-        except OSError as exc:
-            raise OutputError(f"{path}: cannot read: {_problem(exc)}") from exc
+    if stat.S_ISDIR(found.st_mode):
+        raise OutputError(f"{path}: is a folder, expected a file")
+    try:
+        return found.st_size == len(data) and path.read_bytes() == data
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot read: {_problem(exc)}") from exc
+
+
+def _write_temp(path: Path, data: bytes, *, durable: bool) -> str:
+    """`data` in a new temp file beside `path`; returns its name."""
     try:
         try:
             fd, temp_name = _temp_file(path)
@@ -89,16 +137,27 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> bool:
                 os.fsync(fd)
         finally:
             os.close(fd)
+    except OSError as exc:
+        _drop_temp(temp_name)
+        raise OutputError(f"{path}: cannot write: {_problem(exc)}") from exc
+    return temp_name
+
+
+def _replace(temp_name: str, path: Path) -> None:
+    try:
         os.replace(temp_name, path)
     except OSError as exc:
-        try:
-            os.unlink(temp_name)
-        except FileNotFoundError:
-            pass  # the rename went through before the failure
-        except OSError as cleanup:
-            log.warning("could not remove temp file %s: %s", temp_name, cleanup)
+        _drop_temp(temp_name)
         raise OutputError(f"{path}: cannot write: {_problem(exc)}") from exc
-    return True
+
+
+def _drop_temp(temp_name: str) -> None:
+    try:
+        os.unlink(temp_name)
+    except FileNotFoundError:
+        pass  # the rename went through before the failure
+    except OSError as cleanup:
+        log.warning("could not remove temp file %s: %s", temp_name, cleanup)
 
 
 def flush_to_disk() -> None:
