@@ -22,6 +22,7 @@ from newsdesk.errors import OutputError
 from newsdesk.models import Article, SafeHtml
 from newsdesk.site.build import build_site, time_text
 from newsdesk.site.pages import AlsoReport, ArticleNav, ArticlePage, Chrome, NavLink
+from newsdesk.site.plan import minute_text
 from newsdesk.site.state import STATE_FILE
 from newsdesk.store import SqliteStore
 
@@ -318,3 +319,4 @@ def test_article_times_read_as_strftime_writes_them(moment: datetime, tz: tzinfo
     local = moment.astimezone(tz)
     offset = local.strftime("%z")
     assert time_text(moment, tz) == f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:5]}"
+    assert minute_text(local) == f"{local:%Y-%m-%d %H:%M}"  # how lists show the time

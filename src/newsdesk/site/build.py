@@ -57,6 +57,7 @@ from newsdesk.site.plan import (
     days_around,
     feed_spec,
     home,
+    minute_text,
     nav_dirty,
     not_found,
     outlet_feed,
@@ -127,8 +128,7 @@ def time_text(moment: datetime, tz: tzinfo) -> str:
     seconds = int((local.utcoffset() or _NO_OFFSET).total_seconds())
     sign = "-" if seconds < 0 else "+"
     hours, minutes = divmod(abs(seconds) // 60, 60)  # whole minutes of the offset, as %z cuts them
-    return (f"{local.year}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
-            f" {sign}{hours:02d}:{minutes:02d}")
+    return f"{minute_text(local)} {sign}{hours:02d}:{minutes:02d}"
 
 
 def _chrome(site: SiteConfig, env: jinja2.Environment) -> Chrome:

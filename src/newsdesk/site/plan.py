@@ -143,13 +143,18 @@ def outlet_json_path(slug: str) -> str:
     return f"category/{slug}.json"
 
 
-@lru_cache(maxsize=8192)  # an outlet's newest articles are on its entry page and its last numbered page
+def minute_text(local: datetime) -> str:
+    """`2021-12-29 20:06`: strftime's %Y-%m-%d %H:%M, without strftime (twice as fast)."""
+    return f"{local.year}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
+
+
+@lru_cache(maxsize=8192)  # one process often lists an article twice: its outlet's page, its day, home
 def list_item(ref: ArticleRef, tz: tzinfo) -> ListItem:
     """How a list shows one article."""
     local = ref.published_at.astimezone(tz)
     return ListItem(title=ref.title, href=urls.href(ref.path), outlet=ref.outlet,
                     outlet_href=urls.href(urls.category_path(ref.category)),
-                    time_text=f"{local:%Y-%m-%d %H:%M}", time_iso=local.isoformat(timespec="seconds"))
+                    time_text=minute_text(local), time_iso=local.isoformat(timespec="seconds"))
 
 
 def _fits(folder: OutputFolder, path: str) -> bool:
