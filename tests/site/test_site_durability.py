@@ -89,6 +89,8 @@ def test_a_failed_build_returns_only_once_its_workers_are_gone(filled: SqliteSto
     with pytest.raises(OutputError, match="disk full"):
         build_site(filled, replace(site, workers=2))
     assert multiprocessing.active_children() == []
+    with pytest.raises(ChildProcessError):  # the forked outlet worker is gone too
+        os.waitpid(-1, os.WNOHANG)
     # the pages this process had written but not yet renamed into place are gone, not left as temps
     assert [p for p in site.output.rglob("*.tmp")] == []
     assert not (site.output / "index.html").exists()

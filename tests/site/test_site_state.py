@@ -306,20 +306,6 @@ def test_cached_feed_entries_keep_control_characters_out_of_the_feeds(store: Sql
     assert "控制符" in items[1]["content_html"] and "\x1f" not in items[1]["content_html"]
 
 
-def test_claimed_outlets_are_each_taken_once_from_either_end() -> None:
-    from multiprocessing import get_context
-
-    from newsdesk.site.build import _Claims
-
-    claims = _Claims(get_context("fork").Array("i", 2))
-    claims.share(7)
-    taken = [claims.front(), claims.back(), claims.front(), claims.back(), claims.back(), claims.front(),
-             claims.front(), claims.back(), claims.front()]
-    assert taken == [0, 6, 1, 5, 4, 2, 3, None, None]
-    claims.share(2)  # shared again for the next list
-    assert [claims.back(), claims.back(), claims.front()] == [1, 0, None]
-
-
 def test_a_full_replan_leaves_the_refs_indexed(store: SqliteStore, site: SiteConfig) -> None:
     import sqlite3
 

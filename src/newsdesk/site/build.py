@@ -22,7 +22,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import jinja2
 
@@ -30,6 +30,7 @@ from newsdesk import urls
 from newsdesk.config import SiteConfig
 from newsdesk.errors import OutputError
 from newsdesk.models import BuildReport, StoredArticle
+from newsdesk.site.forked import Claims, Forked
 from newsdesk.site.feeds import (
     RenderedEntry,
     atom_feed,
@@ -241,49 +242,13 @@ class _StateDays:
         return [ref_of(row) for row in self._state.day_members(days)]
 
 
-class _Claims:
-    """A list of outlets shared out between the build and its outlet worker, one outlet at a time: the
-    worker takes them from the front, the build from the back once its own work is done, so both
-    finish together however long that other work took. Lives in memory both processes share."""
-
-    def __init__(self, bounds: Any) -> None:
-        self._bounds = bounds  # a synchronized [next from the front, end of what is left]
-
-    def share(self, count: int) -> None:
-        with self._bounds.get_lock():
-            self._bounds[0], self._bounds[1] = 0, count
-
-    def front(self) -> int | None:
-        with self._bounds.get_lock():
-            taken: int = self._bounds[0]
-            if taken >= self._bounds[1]:
-                return None
-            self._bounds[0] = taken + 1
-            return taken
-
-    def back(self) -> int | None:
-        with self._bounds.get_lock():
-            if self._bounds[0] >= self._bounds[1]:
-                return None
-            self._bounds[1] -= 1
-            last: int = self._bounds[1]
-            return last
-
-
-_WORKER_CLAIMS: list[_Claims] = []  # in a worker process: the claims its pool was made with
-
-
-def _adopt_claims(claims: _Claims) -> None:
-    _WORKER_CLAIMS[:] = [claims]
-
-
 class _Pool:
     """Worker processes for the build, started on first use and shared by article pages and search."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
+        self.others = 0  # processes of the build besides this pool's (its outlet worker): the pool has fewer
         self._pool: ProcessPoolExecutor | None = None
-        self.claims: _Claims | None = None
         self.warm: Callable[[], object] | None = None  # imports every worker needs: made once, before forking
 
     def __call__(self) -> ProcessPoolExecutor:
@@ -295,12 +260,9 @@ class _Pool:
             if self.warm is not None:
                 self.warm()
 
-            # fork: workers start at once and inherit the imported modules (and the claims' shared
-            # memory, which can only be handed over that way); they only render and write
-            context = get_context("fork")
-            self.claims = _Claims(context.Array("i", 2))
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
-                                             initializer=_adopt_claims, initargs=(self.claims,))
+            # fork: workers start at once and inherit the imported modules; they only render and write
+            self._pool = ProcessPoolExecutor(max_workers=max(1, self.workers - self.others),
+                                             mp_context=get_context("fork"))
         return self._pool
 
     def close(self, *, wait: bool = True) -> None:
@@ -408,9 +370,9 @@ class _Part:
 
 
 def _outlets_apart(store_path: Path, site: SiteConfig, full: bool, now: datetime | None, outlets: list[str],
-                   names: dict[str, str], counts: dict[str, int], touched: Touched | None) -> _Part:
-    """Outlet pages and feeds in a worker process, with its own connections to the store and the state:
-    the outlets it claims from the front of `outlets` while the build does its other work."""
+                   names: dict[str, str], counts: dict[str, int], touched: Touched | None, claims: Claims) -> _Part:
+    """Outlet pages and feeds in a forked worker process, with its own connections to the store and the
+    state: the outlets of `outlets` it claims while the build does its other work."""
     from newsdesk.store import open_store
 
     started = time.perf_counter()
@@ -421,7 +383,7 @@ def _outlets_apart(store_path: Path, site: SiteConfig, full: bool, now: datetime
             ready = time.perf_counter()
             done = 0
             try:
-                for index in iter(_WORKER_CLAIMS[0].front, None):
+                for index in iter(claims.take, None):
                     build._outlets([outlets[index]], names, counts, touched)
                     done += 1
                 build.batch.publish()
@@ -451,7 +413,8 @@ class _Build:
         self.env = environment(site.theme, CodeCache(state.template_code,
                                                      (lambda key, code: None) if reader else state.put_template_code))
         self.pool = _Pool(site.workers or os.cpu_count() or 1)
-        self.part: Future[_Part] | None = None
+        self.worker: Forked[_Part] | None = None  # the outlet worker, while it runs
+        self.claims: Claims | None = None  # the outlets it and this process share out
         self.sweep = False
         self.had_files = had_files  # whether the output folder held anything before this build
         self.leftover: tuple[list[str], dict[str, str], dict[str, int], Touched | None] = ([], {}, {}, None)
@@ -585,11 +548,15 @@ class _Build:
             self._join()
             self.batch.publish()
         except BaseException:
-            pool.close()  # a failed build waits for its workers: none of them writes on after it returns
+            # a failed build waits for its workers: none of them writes on after it returns
+            self._stop_worker()
+            pool.close()
             self.batch.discard()
             raise
         finally:
             pool.close(wait=False)  # their work is done: the build goes on while they exit
+            if self.claims is not None:
+                self.claims.close()
             if early is not None:
                 early.stop()
         self.lap("status page, and the outlet worker's last outlets")
@@ -718,7 +685,6 @@ class _Build:
         """Outlet pages and feeds, day pages, the archive, home, 404 and the site feed."""
         site, state, chrome, key = self.site, self.state, self.chrome, self.key
         outlets = list(titles) if touched is None else [slug for slug in titles if slug in touched.categories]
-        part: Future[_Part] | None = None
         store_path = getattr(self.store, "path", None)
         if self.pool.workers > 1 and len(outlets) >= _PARALLEL_OUTLETS and isinstance(store_path, Path):
             # outlet pages and feeds are half an update's work: a worker starts on them meanwhile,
@@ -726,13 +692,16 @@ class _Build:
             # the worker makes its own template environment from the state's bytecode: after a whole-site
             # build that compiled them only in the worker, the next update's worker compiled them again
             compile_templates(self.env, [name for name in _WORKER_TEMPLATES if has_template(self.env, name)])
-            pool = self.pool()
-            assert self.pool.claims is not None
-            self.pool.claims.share(len(outlets))
-            part = pool.submit(_outlets_apart, store_path, site, self.full, self.now, outlets,
-                               self.names, counts, touched)
-            self.leftover = (outlets, self.names, counts, touched)
-        else:
+            try:
+                self.claims = Claims(len(outlets))
+                self.worker = Forked(_outlets_apart, store_path, site, self.full, self.now, outlets,
+                                     self.names, counts, touched, self.claims)
+            except OSError as exc:  # no process or pipe to be had: this process renders them all
+                log.warning("build: no outlet worker (%s); rendering the outlets in this process", exc)
+            else:
+                self.pool.others = 1
+                self.leftover = (outlets, self.names, counts, touched)
+        if self.worker is None:
             self._outlets(outlets, self.names, counts, touched)
         if touched is None:
             wanted_days = set(days)
@@ -754,7 +723,6 @@ class _Build:
         self._specs(specs)
         newest = tuple(ref_of(row) for row in state.newest(site.feed_entries))
         self._feeds([feed_spec(urls.ATOM, urls.JSON_FEED, site.title, "", newest, key)])
-        self.part = part
         self.state.put("days", json.dumps(days))
 
     def _outlets(self, outlets: list[str], names: dict[str, str], counts: dict[str, int],
@@ -789,14 +757,13 @@ class _Build:
 
     def _join(self) -> None:
         """Render the outlets left to this process, then take in what the outlet worker did, if one ran."""
-        if self.part is None:
+        if self.worker is None or self.claims is None:
             return
         outlets, names, counts, touched = self.leftover
-        claims = self.pool.claims
-        assert claims is not None
-        for index in iter(claims.back, None):
+        for index in iter(self.claims.take, None):
             self._outlets([outlets[index]], names, counts, touched)
-        part, self.part = self.part.result(), None
+        worker, self.worker = self.worker, None
+        part = worker.result()
         self.todo.update(part.todo)
         self.stale.update(part.stale)
         self.planned.update(part.planned)
@@ -805,6 +772,14 @@ class _Build:
         self.tally.unchanged += part.unchanged
         self.tally.total += part.total
         self.tick(part.total)
+
+    def _stop_worker(self) -> None:
+        """Take every outlet left, so the outlet worker stops after its current one, and wait for it."""
+        if self.worker is not None and self.claims is not None:
+            while self.claims.take() is not None:
+                pass
+            worker, self.worker = self.worker, None
+            worker.close()
 
     def _articles(self, titles: dict[str, str], touched: Touched | None, pool: _Pool) -> None:
         """Article pages: every outlet's in a full plan, else the touched ones and their neighbours."""
