@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import random
-import sqlite3
-from contextlib import closing
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -93,28 +91,6 @@ def test_a_damaged_state_file_is_started_afresh(store: SqliteStore, site: SiteCo
     with caplog.at_level(logging.WARNING):
         build_site(store, site)
     assert any("build state" in r.getMessage() for r in caplog.records)
-    full = replace(site, output=tmp_path / "full")
-    build_site(store, full, full=True)
-    assert tree(site.output) == tree(full.output)
-
-
-def test_a_state_of_an_older_format_is_made_anew_with_larger_pages(store: SqliteStore, site: SiteConfig,
-                                                                    tmp_path: Path,
-                                                                    caplog: pytest.LogCaptureFixture) -> None:
-    store.upsert([article(f"E{i}", i * 13, i % len(OUTLETS)) for i in range(9)], SEEN)
-    build_site(store, site)
-    path = site.output / STATE_FILE
-    with closing(sqlite3.connect(path)) as conn:
-        assert conn.execute("PRAGMA page_size").fetchone()[0] == 16_384
-        conn.execute("UPDATE meta SET value = '8' WHERE name = 'format'")  # what the last version wrote
-        conn.commit()
-    store.upsert([article("E9", 700)], SEEN + timedelta(hours=1))
-    with caplog.at_level(logging.WARNING):
-        build_site(store, site)
-    assert any("from another version" in r.getMessage() for r in caplog.records)
-    with closing(sqlite3.connect(path)) as conn:
-        assert conn.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()[0] != "8"
-        assert conn.execute("PRAGMA page_size").fetchone()[0] == 16_384
     full = replace(site, output=tmp_path / "full")
     build_site(store, full, full=True)
     assert tree(site.output) == tree(full.output)

@@ -25,8 +25,7 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = ".newsdesk-build.db"
 LEGACY_MANIFEST = ".newsdesk-manifest.json"  # the JSON manifest of earlier versions, replaced by STATE_FILE
-_FORMAT = "9"  # bump when the tables change: an older state file is then rebuilt from the store
-_PAGE_SIZE = 16_384  # bytes per SQLite page, fixed when the file is made (format 9 on)
+_FORMAT = "8"  # bump when the tables change: an older state file is then rebuilt from the store
 _PER_QUERY = 500  # keys per IN (...) list
 
 _REF_INDEXES = (  # (name, definition): dropped while a full re-plan inserts every ref, then made again
@@ -113,10 +112,6 @@ class BuildState:
                 conn.execute("PRAGMA synchronous = FULL")  # a committed manifest survives a power cut
                 tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
                 if not tables:
-                    # 16 KB pages, not 4 KB: an update's reads (50 cached feed entries of ~3 KB for each
-                    # touched outlet, key lookups) touch a quarter of the pages; a +100 update at 10,000
-                    # took 0.31 s against 0.35 s (A/B, 20 rounds). 8 KB pages gained nothing measurable
-                    conn.execute(f"PRAGMA page_size = {_PAGE_SIZE}")
                     conn.execute("BEGIN IMMEDIATE")
                     for statement in _SCHEMA:
                         conn.execute(statement)
