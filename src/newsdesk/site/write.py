@@ -57,7 +57,8 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> bool:
     `flush_to_disk()` before it records them as done. Raises OutputError when the
     file or its folder cannot be written.
     """
-    if _unchanged(path, data):
+    found = _found(path)
+    if found is not None and _same(path, found, data):
         return False
     temp_name = _write_temp(path, data, durable=durable)
     _replace(temp_name, path)
@@ -75,13 +76,14 @@ class WriteBatch:
     """
 
     def __init__(self) -> None:
-        self._pending: list[tuple[str, Path]] = []
+        self._pending: list[tuple[str, Path, bool]] = []  # temp name, page, whether a page was there
 
     def write(self, path: Path, data: bytes) -> bool:
         """write_atomic(path, data, durable=False), renamed by publish(); False when identical."""
-        if _unchanged(path, data):
+        found = _found(path)
+        if found is not None and _same(path, found, data):
             return False
-        self._pending.append((_write_temp(path, data, durable=False), path))
+        self._pending.append((_write_temp(path, data, durable=False), path, found is not None))
         return True
 
     def publish(self) -> None:
@@ -95,8 +97,8 @@ class WriteBatch:
         pending, self._pending = self._pending, []
         held: list[int] = []
         try:
-            for done, (temp_name, path) in enumerate(pending):
-                if len(pending) >= _HOLD_FROM:
+            for done, (temp_name, path, existed) in enumerate(pending):
+                if existed and len(pending) >= _HOLD_FROM:
                     try:  # not following a link, not waiting on a FIFO someone put there
                         held.append(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC))
                     except OSError:
@@ -113,7 +115,7 @@ class WriteBatch:
     def discard(self) -> None:
         """Remove the temp files not yet published (a build that failed)."""
         pending, self._pending = self._pending, []
-        for temp_name, _ in pending:
+        for temp_name, _, _ in pending:
             _drop_temp(temp_name)
 
 
@@ -140,15 +142,21 @@ def _close_each(fds: list[int]) -> None:
         os.close(fd)
 
 
-def _unchanged(path: Path, data: bytes) -> bool:
+def _found(path: Path) -> os.stat_result | None:
+    """What is at `path` now (None: nothing); raises OutputError for a folder or an unreadable path."""
     try:
         found = os.stat(path)
     except FileNotFoundError:
-        return False
+        return None
     except OSError as exc:
         raise OutputError(f"{path}: cannot read: {_problem(exc)}") from exc
     if stat.S_ISDIR(found.st_mode):
         raise OutputError(f"{path}: is a folder, expected a file")
+    return found
+
+
+def _same(path: Path, found: os.stat_result, data: bytes) -> bool:
+    """Whether the file at `path` (as `found`) holds exactly `data`."""
     try:
         return found.st_size == len(data) and path.read_bytes() == data
     except OSError as exc:
