@@ -39,6 +39,16 @@ def test_a_parent_and_its_child_take_every_claim_exactly_once() -> None:
     assert no_children_left()
 
 
+def test_claims_say_how_many_are_left() -> None:
+    claims = Claims(5)
+    assert claims.left() == 5
+    assert [claims.take(), claims.take()] == [0, 1]
+    assert claims.left() == 3
+    assert [claims.take(), claims.take(), claims.take(), claims.take()] == [2, 3, 4, None]
+    assert claims.left() == 0
+    claims.close()
+
+
 def test_a_child_returns_its_value_and_raises_its_error() -> None:
     assert Forked(lambda a, b: {"sum": a + b, "pid": os.getpid()}, 2, 3).result()["sum"] == 5
     assert Forked(os.getpid).result() != os.getpid()

@@ -14,6 +14,8 @@ import fcntl
 import logging
 import os
 import pickle
+import termios
+from array import array
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -50,6 +52,12 @@ class Claims:
         """The next item number, or None once all are taken."""
         data = os.read(self._read, _RECORD)
         return int.from_bytes(data, "little") if data else None
+
+    def left(self) -> int:
+        """How many items are not taken yet (bytes waiting in the pipe)."""
+        waiting = array("i", [0])
+        fcntl.ioctl(self._read, termios.FIONREAD, waiting)
+        return waiting[0] // _RECORD
 
     def close(self) -> None:
         os.close(self._read)
