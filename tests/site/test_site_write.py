@@ -110,6 +110,19 @@ def test_a_discarded_batch_leaves_the_old_files_and_no_temp(tmp_path: Path) -> N
     assert [p.name for p in tmp_path.iterdir()] == ["page.html"]
 
 
+def test_a_batch_block_publishes_on_success_and_discards_on_failure(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    with WriteBatch() as batch:
+        batch.write(page, b"first")
+        assert not page.exists()
+    assert page.read_bytes() == b"first"
+    with pytest.raises(RuntimeError), WriteBatch() as batch:
+        batch.write(page, b"second")
+        raise RuntimeError("rendering failed")
+    assert page.read_bytes() == b"first"
+    assert [p.name for p in tmp_path.iterdir()] == ["page.html"]
+
+
 def test_a_failed_publish_is_an_output_error_and_drops_the_rest(tmp_path: Path) -> None:
     first, blocked, last = tmp_path / "a.html", tmp_path / "b.html", tmp_path / "c.html"
     batch = WriteBatch()

@@ -383,7 +383,7 @@ def _outlets_apart(store_path: Path, site: SiteConfig, full: bool, now: datetime
             build = _Build(store, site, state, full, None, now, reader=True)
             ready = time.perf_counter()
             done = 0
-            try:
+            with build.batch:
                 published = False
                 for index in iter(claims.take, None):
                     build._outlets([outlets[index]], names, counts, touched)
@@ -392,10 +392,6 @@ def _outlets_apart(store_path: Path, site: SiteConfig, full: bool, now: datetime
                         # its pages go into place while the build takes the last outlets, not after them
                         build.batch.publish()
                         published = True
-                build.batch.publish()
-            except BaseException:
-                build.batch.discard()
-                raise
             log.debug("build: outlet worker: ready in %.3f s, %d outlets in %.3f s", ready - started,
                       done, time.perf_counter() - ready)
             build.save_entries()  # before the build's final commit prunes the cache

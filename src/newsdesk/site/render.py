@@ -129,15 +129,10 @@ def render_articles(job: ArticleJob) -> tuple[int, int]:
         folder = _WORKER_FOLDERS[job.output] = OutputFolder(job.output)
     written = unchanged = 0
     # not fsynced one by one: the build flushes once before its manifest records the pages
-    batch = WriteBatch()
-    try:
+    with WriteBatch() as batch:
         for page in job.pages:
             if batch.write(folder.resolve(page.nav.path), render(env, "article.html", page)):
                 written += 1
             else:
                 unchanged += 1
-        batch.publish()
-    except BaseException:
-        batch.discard()
-        raise
     return written, unchanged

@@ -605,18 +605,13 @@ def write_segment(job: SegmentJob, earlier: Sequence[Earlier] = ()) -> SegmentDo
     # the folder is checked once; the names inside it are this module's own b<n>.json and d<n>.json
     folder = urls.resolve_inside(job.output, f"{INDEX_DIR}/{job.folder}")
     # not fsynced one by one: the site build flushes once before its manifest (site/build.py)
-    batch = WriteBatch()  # all the files first, then the renames (see WriteBatch)
-    try:
+    with WriteBatch() as batch:  # all the files first, then the renames (see WriteBatch)
         for path, data in files:
             paths.append(path)
             if batch.write(folder / path.rpartition("/")[2], data):
                 written += 1
             else:
                 unchanged += 1
-        batch.publish()
-    except BaseException:
-        batch.discard()
-        raise
     return SegmentDone(buckets, tuple(paths), written, unchanged)
 
 

@@ -78,6 +78,16 @@ class WriteBatch:
     def __init__(self) -> None:
         self._pending: list[tuple[str, Path, bool]] = []  # temp name, page, whether a page was there
 
+    def __enter__(self) -> WriteBatch:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
+        """Leaving the block publishes what was written, or discards it when the block failed."""
+        if kind is None:
+            self.publish()
+        else:
+            self.discard()
+
     def write(self, path: Path, data: bytes) -> bool:
         """write_atomic(path, data, durable=False), renamed by publish(); False when identical."""
         found = _found(path)
