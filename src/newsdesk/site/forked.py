@@ -21,8 +21,6 @@ from typing import Generic, TypeVar
 
 from newsdesk.errors import OutputError
 
-log = logging.getLogger(__name__)
-
 T = TypeVar("T")
 _RECORD = 4  # bytes per item number in a Claims pipe
 _PIPE_BYTES = 65_536  # a pipe's default capacity on Linux

@@ -464,7 +464,7 @@ def outlet_pages(slug: str, outlet: str, title: str, tail: list[ArticleRef], cou
                           page(title, newest, None, older_than_entry, numbers)))
     for number in range(first, last):
         chunk = tail[(number - 1) * per - offset:number * per - offset]
-        newer = link(number + 1) if number < last else None
+        newer = link(number + 1)  # each of these has a newer page: the newest is made below
         older = link(number - 1) if number > 1 else None
         heading = f"{title} · 第 {number} 页"
         specs.append(PageSpec(outlet_page_path(slug, number), "outlet.html",

@@ -112,7 +112,7 @@ class WriteBatch:
                     try:  # not following a link, not waiting on a FIFO someone put there
                         held.append(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC))
                     except OSError:
-                        pass  # a new page, or one that cannot be opened: the rename frees it itself
+                        pass  # gone or unopenable meanwhile: the rename frees it itself
                 try:
                     _replace(temp_name, path)
                 except OutputError:
@@ -136,8 +136,7 @@ _CLOSE_THREADS = 8
 def _close_all(fds: list[int]) -> None:
     """Close these descriptors, in threads when there are many (each close may free a file)."""
     if len(fds) < _HOLD_FROM:
-        for fd in fds:
-            os.close(fd)
+        _close_each(fds)
         return
     threads = [threading.Thread(target=_close_each, args=(fds[n::_CLOSE_THREADS],), name=f"newsdesk-free-{n}")
                for n in range(_CLOSE_THREADS)]
